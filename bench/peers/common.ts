@@ -1,0 +1,210 @@
+/**
+ * Load-generation helpers shared by every peer, so all peers are measured the same way:
+ * same body, same closed-loop producers, same latency percentiles, same bounds.
+ */
+import { performance } from 'node:perf_hooks';
+import type { PeerResult, Throughput } from './types';
+
+export const SINGLE_PRODUCERS = 16;
+export const BATCH_PRODUCERS = 4;
+export const BATCH_SIZE = 100;
+
+/** Extra time a scenario may take past its duration (in-flight calls, flushes) before it is declared hung. */
+export const GRACE_MS = 30_000;
+
+/** Timeout for connecting and setting up a peer, so a dead service fails fast instead of hanging the run. */
+export const SETUP_TIMEOUT_MS = 15_000;
+
+/**
+ * Count bound for one produce scenario, on top of the time bound: a long duration against a fast
+ * peer must not pile up more than ~512 MiB of bodies (Redis keeps them all in RAM) or 500k messages.
+ */
+export function maxMessagesPerScenario(messageBytes: number): number {
+  return Math.max(BATCH_SIZE, Math.min(500_000, Math.floor((512 * 1024 * 1024) / Math.max(1, messageBytes))));
+}
+
+/** Message body as an object whose JSON text is exactly `bytes` long (at least 10, the size of `{"pad":""}`). */
+export function makePayload(bytes: number): { pad: string } {
+  const overhead = JSON.stringify({ pad: '' }).length;
+  return { pad: 'x'.repeat(Math.max(0, bytes - overhead)) };
+}
+
+/** The same body as JSON text, for peers that take strings or buffers. */
+export function makeBody(bytes: number): string {
+  return JSON.stringify(makePayload(bytes));
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Rejects with `what timed out` after `ms`; the timer is cleared either way so it never holds the process open. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Readable one-line message for anything thrown, including the AggregateError of a refused dual-stack connect. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length > 0) {
+    return err.errors.map(errorMessage).join('; ');
+  }
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
+
+/** `await import()` that turns "package missing" into a message saying what to install. */
+export async function importPackage<T>(name: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') {
+      throw new Error(`npm package '${name}' is not installed (npm i -D ${name})`);
+    }
+    throw err;
+  }
+}
+
+/**
+ * Teardown steps, run newest first. A failing step is recorded in the result rather than thrown,
+ * so it can neither hide the benchmark's own error nor skip the remaining steps (and leak a connection).
+ */
+export class Cleanup {
+  private readonly steps: { what: string; fn: () => Promise<unknown> }[] = [];
+
+  defer(what: string, fn: () => Promise<unknown>): void {
+    this.steps.push({ what, fn });
+  }
+
+  async run(result: PeerResult): Promise<void> {
+    for (const step of this.steps.splice(0).reverse()) {
+      try {
+        await withTimeout(step.fn(), SETUP_TIMEOUT_MS, step.what);
+      } catch (err) {
+        const msg = `cleanup (${step.what}) failed: ${errorMessage(err)}`;
+        result.error = result.error === undefined ? msg : `${result.error}; ${msg}`;
+      }
+    }
+  }
+}
+
+/**
+ * Runs a peer's body, recording each scenario in `result` as it completes; anything thrown becomes
+ * `result.error`, so a failing peer still reports the scenarios it finished and never throws.
+ * Cleanup always runs, after the body, whatever happened.
+ */
+export async function guardPeer(
+  result: PeerResult,
+  body: (result: PeerResult, cleanup: Cleanup) => Promise<void>,
+): Promise<PeerResult> {
+  const cleanup = new Cleanup();
+  try {
+    await body(result, cleanup);
+  } catch (err) {
+    result.error = errorMessage(err);
+  }
+  await cleanup.run(result);
+  return result;
+}
+
+/** Nearest-rank percentile of an ascending-sorted array. */
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx] ?? 0;
+}
+
+export interface ClosedLoopSpec {
+  /** Concurrent producers; each awaits its own call before issuing the next (closed loop). */
+  producers: number;
+  /** Messages carried by one call (1 for single produce, BATCH_SIZE for batches). */
+  msgsPerCall: number;
+  durationMs: number;
+  maxMessages: number;
+  /** One produce call, resolved when the peer has acknowledged it. */
+  call: (producer: number) => Promise<void>;
+}
+
+/**
+ * Closed-loop load: `producers` loops issue calls until the duration or the message cap is reached,
+ * recording each call's ack latency. Throughput counts only acknowledged messages over the time until
+ * the last in-flight call finished. The first failure stops every producer and is rethrown.
+ */
+export async function closedLoop(spec: ClosedLoopSpec, what: string): Promise<Throughput> {
+  const maxCalls = Math.max(1, Math.floor(spec.maxMessages / spec.msgsPerCall));
+  const latencies: number[] = [];
+  let issued = 0;
+  let failure: unknown;
+  const start = performance.now();
+  const deadline = start + spec.durationMs;
+
+  const producer = async (id: number): Promise<void> => {
+    while (failure === undefined && issued < maxCalls && performance.now() < deadline) {
+      issued++;
+      const t0 = performance.now();
+      try {
+        await spec.call(id);
+      } catch (err) {
+        failure ??= err;
+        return;
+      }
+      latencies.push(performance.now() - t0);
+    }
+  };
+
+  // allSettled rather than all: a failing producer must not leave the others' rejections unhandled.
+  const loops = Promise.allSettled(Array.from({ length: spec.producers }, (_, i) => producer(i)));
+  await withTimeout(loops, spec.durationMs + GRACE_MS, what);
+  const elapsedMs = performance.now() - start;
+  if (failure !== undefined) throw new Error(`${what}: ${errorMessage(failure)}`);
+
+  const sorted = Float64Array.from(latencies).sort();
+  const messages = latencies.length * spec.msgsPerCall;
+  return {
+    msgsPerSec: messages / (elapsedMs / 1000),
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+    messages,
+  };
+}
+
+export interface DrainSpec {
+  durationMs: number;
+  /** Backlog size: draining stops once this many messages have been consumed and acked. */
+  target: number;
+  /** One fetch + ack round; returns how many messages it acked (0 when nothing was ready yet). */
+  step: () => Promise<number>;
+  /** Pause after an empty step, so polling an empty queue does not spin. */
+  idleMs: number;
+}
+
+/** Pull-based consume loop for peers whose client fetches (pg-boss, PgQ); bounded by time and by the backlog. */
+export async function drain(spec: DrainSpec, what: string): Promise<Throughput> {
+  const start = performance.now();
+  const deadline = start + spec.durationMs;
+  let consumed = 0;
+  let lastAckAt = start;
+  const loop = async (): Promise<void> => {
+    while (consumed < spec.target && performance.now() < deadline) {
+      const n = await spec.step();
+      if (n > 0) {
+        consumed += n;
+        lastAckAt = performance.now();
+      } else {
+        await sleep(spec.idleMs);
+      }
+    }
+  };
+  await withTimeout(loop(), spec.durationMs + GRACE_MS, what);
+  // A drained backlog is timed to its last ack; an undrained one to the deadline (or the last step's end).
+  const end = consumed >= spec.target ? lastAckAt : performance.now();
+  return { msgsPerSec: consumed / (Math.max(1, end - start) / 1000), messages: consumed };
+}

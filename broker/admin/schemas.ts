@@ -1,0 +1,100 @@
+import { nameSchema } from '../http/validation';
+
+/** Request bodies of the admin API. These schemas are the reference documentation of each call. */
+
+export const addDbNodeSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'host', 'database', 'user'],
+  properties: {
+    name: { ...nameSchema, description: 'Unique node name' },
+    host: { type: 'string', minLength: 1, maxLength: 255 },
+    port: { type: 'integer', minimum: 1, maximum: 65535, default: 3306 },
+    database: { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$' },
+    user: { type: 'string', minLength: 1, maxLength: 128 },
+    password: { type: 'string', maxLength: 255, default: '' },
+    readOnly: { type: 'boolean', default: false },
+  },
+} as const;
+
+export const createQueuesSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['count'],
+  properties: { count: { type: 'integer', minimum: 1, maximum: 256, description: 'How many spare queue tables to create' } },
+} as const;
+
+export const createTopicSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'queues'],
+  properties: {
+    name: nameSchema,
+    queues: { type: 'integer', minimum: 1, maximum: 1024, description: 'Number of queues (tables)' },
+    retentionHours: { type: 'integer', minimum: 1, maximum: 87_600 },
+    maxMessageBytes: { type: 'integer', minimum: 1, maximum: 16 * 1024 * 1024 - 1 },
+    owner: { type: 'string', maxLength: 120 },
+    dbNode: { ...nameSchema, description: 'Place the queues on this node only' },
+  },
+} as const;
+
+export const expandTopicSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['queues'],
+  properties: {
+    queues: { type: 'integer', minimum: 1, maximum: 1024, description: 'Queues to add' },
+    dbNode: nameSchema,
+  },
+} as const;
+
+export const queueFlagsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: { readable: { type: 'boolean' }, writable: { type: 'boolean' } },
+} as const;
+
+export const createGroupSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: {
+    name: nameSchema,
+    mode: { enum: ['cluster', 'broadcast'], description: 'Only cluster is implemented; broadcast is reserved' },
+    maxRetries: { type: 'integer', minimum: 0, maximum: 1000 },
+  },
+} as const;
+
+export const subscribeSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['topic'],
+  properties: {
+    topic: nameSchema,
+    start: { enum: ['latest', 'earliest'], description: 'Where a new subscription starts reading' },
+    tags: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, minItems: 1, maxItems: 64, uniqueItems: true },
+    maxRetries: { type: 'integer', minimum: 0, maximum: 1000 },
+  },
+} as const;
+
+export const resetOffsetsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['topic', 'to'],
+  properties: {
+    topic: nameSchema,
+    to: {
+      oneOf: [
+        { enum: ['earliest', 'latest'] },
+        { type: 'object', additionalProperties: false, required: ['timestamp'], properties: { timestamp: { type: 'string', format: 'date-time' } } },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['id'],
+          properties: { id: { type: 'integer', minimum: 0 }, queueId: { type: 'integer', minimum: 1 } },
+        },
+      ],
+    },
+  },
+} as const;

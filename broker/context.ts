@@ -1,0 +1,16 @@
+import type { Config } from '../shared/config';
+import type { MetadataDb } from '../shared/db/metadata-db';
+import type { Logger } from '../shared/logger';
+import type { NodePools } from '../shared/messages/node-pools';
+import type { Catalog } from './catalog';
+import type { QueueSignals } from './signals';
+
+/** Everything a request handler may use; built once in server.ts. */
+export interface BrokerContext {
+  config: Config;
+  logger: Logger;
+  db: MetadataDb;
+  nodes: NodePools;
+  catalog: Catalog;
+  signals: QueueSignals;
+}

@@ -1,0 +1,37 @@
+import { ConfigError, loadConfig } from '../shared/config';
+import { toError } from '../shared/errors';
+import { createLogger } from '../shared/logger';
+import { startBroker } from './server';
+
+/** The broker process: config → metadata DB → HTTP server; SIGTERM/SIGINT drain and exit 0. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`tablemq: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel, 'broker');
+  const broker = await startBroker(config, logger);
+  const shutdown = (signal: string) => {
+    logger.info('signal received', { signal });
+    broker.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error('shutdown failed', { err: toError(err).message });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`tablemq broker failed to start: ${toError(err).stack ?? String(err)}\n`);
+  process.exit(1);
+});

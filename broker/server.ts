@@ -1,0 +1,105 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { parseMysqlUrl, type Config } from '../shared/config';
+import { createMetadataDb, ensureDatabase, migrateLatest } from '../shared/db/metadata-db';
+import { createLogger, type Logger } from '../shared/logger';
+import { insertDefaultNodeIfNone } from '../shared/metadata/nodes';
+import { NodePools } from '../shared/messages/node-pools';
+import { adminRoutes } from './admin/routes';
+import { Catalog } from './catalog';
+import type { BrokerContext } from './context';
+import { errorHandler, notFoundHandler, requireJsonBody } from './http/errors';
+import { requestContext } from './http/request-context';
+import { Producer } from './produce/producer';
+import { produceRoutes } from './produce/routes';
+import { QueueSignals } from './signals';
+
+export interface Broker {
+  ctx: BrokerContext;
+  /** The port actually bound (useful with port 0). */
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Prepares the metadata DB: creates the database if missing, runs migrations and seeds the
+ * metadata DB itself as db node `default` when there is no node yet (all under one named lock).
+ */
+export async function prepareMetadata(config: Config, logger: Logger) {
+  const target = parseMysqlUrl(config.mysqlUrl);
+  await ensureDatabase(target);
+  const db = createMetadataDb(target, config.metadataPoolSize);
+  try {
+    await migrateLatest(db, async () => {
+      const seeded = await insertDefaultNodeIfNone(db, { name: 'default', ...target, readOnly: false });
+      if (seeded) logger.info('registered the metadata database as db node "default"', { host: target.host, database: target.database });
+    });
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return db;
+}
+
+export function buildApp(ctx: BrokerContext, producer: Producer, isReady: () => Promise<boolean>): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(requestContext(ctx.logger));
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ready = await isReady().catch(() => false);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready' });
+  });
+  app.use(requireJsonBody);
+  app.use(express.json({ limit: ctx.config.maxRequestBytes, strict: false, type: 'application/json' }));
+  app.use('/api/v1/admin', adminRoutes(ctx));
+  app.use('/api/v1/topics', produceRoutes(ctx, producer));
+  app.use(notFoundHandler);
+  app.use(errorHandler(ctx.logger));
+  return app;
+}
+
+export async function startBroker(config: Config, logger: Logger = createLogger(config.logLevel, 'broker')): Promise<Broker> {
+  const db = await prepareMetadata(config, logger);
+  const nodes = new NodePools({ poolSize: config.nodePoolSize, statementTimeoutMs: config.produceStatementTimeoutMs, logger });
+  const catalog = new Catalog(db, logger, config.metadataRefreshMs);
+  const ctx: BrokerContext = { config, logger, db, nodes, catalog, signals: new QueueSignals() };
+  await catalog.start();
+  const producer = new Producer(ctx);
+  const app = buildApp(ctx, producer, async () => {
+    await db.raw('SELECT 1');
+    return true;
+  });
+
+  const server = http.createServer(app);
+  // Long-polls last up to pullMaxWaitMs; keep the socket open a little longer than that.
+  server.requestTimeout = config.pullMaxWaitMs + 30_000;
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  logger.info('broker listening', { host: config.host, port });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('broker stopping: no new connections, finishing in-flight requests');
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
+      await Promise.race([closed, timeout]);
+      server.closeAllConnections();
+      catalog.stop();
+      await nodes.closeAll();
+      await db.destroy();
+      logger.info('broker stopped');
+    })());
+
+  return { ctx, port, stop };
+}

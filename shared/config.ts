@@ -1,0 +1,188 @@
+import { readFileSync } from 'node:fs';
+import Ajv from 'ajv';
+
+/**
+ * One config object for broker and portal-jobs: defaults, then an optional JSON file
+ * (TABLEMQ_CONFIG_FILE), then TABLEMQ_* environment variables; validated once with ajv.
+ */
+export interface Config {
+  mysqlUrl: string;
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  maxRequestBytes: number;
+  maxMessagesPerRequest: number;
+  defaultMaxMessageBytes: number;
+  defaultRetentionHours: number;
+  metadataPoolSize: number;
+  nodePoolSize: number;
+  metadataRefreshMs: number;
+  produceStatementTimeoutMs: number;
+  holeGraceMs: number;
+  pullDefaultMax: number;
+  pullMaxMessages: number;
+  pullMaxWaitMs: number;
+  pullPollIntervalMs: number;
+  produceBatchMaxRows: number;
+  produceBatchMaxBytes: number;
+  produceMaxPendingBytes: number;
+  shutdownTimeoutMs: number;
+}
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const MiB = 1024 * 1024;
+
+export const DEFAULT_CONFIG: Config = {
+  mysqlUrl: 'mysql://root@127.0.0.1:3306/tablemq',
+  host: '0.0.0.0',
+  port: 8080,
+  logLevel: 'info',
+  sessionTimeoutMs: 30_000,
+  heartbeatIntervalMs: 5_000,
+  maxRequestBytes: 16 * MiB,
+  maxMessagesPerRequest: 1_000,
+  defaultMaxMessageBytes: 1 * MiB,
+  defaultRetentionHours: 168,
+  metadataPoolSize: 10,
+  nodePoolSize: 20,
+  metadataRefreshMs: 2_000,
+  produceStatementTimeoutMs: 5_000,
+  holeGraceMs: 11_000,
+  pullDefaultMax: 32,
+  pullMaxMessages: 1_000,
+  pullMaxWaitMs: 30_000,
+  pullPollIntervalMs: 200,
+  produceBatchMaxRows: 1_000,
+  produceBatchMaxBytes: 4 * MiB,
+  produceMaxPendingBytes: 256 * MiB,
+  shutdownTimeoutMs: 10_000,
+};
+
+/** Environment variable for each key: camelCase → TABLEMQ_SNAKE_CASE. */
+export function envName(key: keyof Config): string {
+  return 'TABLEMQ_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
+}
+
+const int = (minimum: number, maximum = 2 ** 31 - 1) => ({ type: 'integer', minimum, maximum });
+
+const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: Object.keys(DEFAULT_CONFIG),
+  properties: {
+    mysqlUrl: { type: 'string', pattern: '^mysql://' },
+    host: { type: 'string', minLength: 1 },
+    port: int(0, 65535),
+    logLevel: { enum: [...LOG_LEVELS] },
+    sessionTimeoutMs: int(1_000),
+    heartbeatIntervalMs: int(100),
+    maxRequestBytes: int(1_024),
+    maxMessagesPerRequest: int(1, 100_000),
+    // MEDIUMBLOB holds 16 MiB; a message must also fit one INSERT packet.
+    defaultMaxMessageBytes: int(1, 16 * MiB - 1),
+    defaultRetentionHours: int(1),
+    metadataPoolSize: int(1, 1_000),
+    nodePoolSize: int(1, 1_000),
+    metadataRefreshMs: int(100),
+    produceStatementTimeoutMs: int(100),
+    holeGraceMs: int(100),
+    pullDefaultMax: int(1),
+    pullMaxMessages: int(1, 100_000),
+    pullMaxWaitMs: int(0, 300_000),
+    pullPollIntervalMs: int(10, 60_000),
+    produceBatchMaxRows: int(1, 100_000),
+    produceBatchMaxBytes: int(1_024),
+    produceMaxPendingBytes: int(1_024),
+    shutdownTimeoutMs: int(0),
+  },
+} as const;
+
+export class ConfigError extends Error {}
+
+const validate = new Ajv({ allErrors: true }).compile<Config>(configSchema);
+
+/** Coerces an environment string to the type the key's default has. */
+function fromEnv(key: keyof Config, raw: string): unknown {
+  if (typeof DEFAULT_CONFIG[key] !== 'number') return raw;
+  const trimmed = raw.trim();
+  // Number('') is 0 and Number('1e3') is 1000: only plain integers are accepted.
+  return /^-?\d+$/.test(trimmed) ? Number(trimmed) : raw;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const merged: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  const file = env.TABLEMQ_CONFIG_FILE;
+  if (file) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`TABLEMQ_CONFIG_FILE: cannot read ${file} as JSON: ${(err as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new ConfigError(`TABLEMQ_CONFIG_FILE: ${file} must hold a JSON object`);
+    }
+    Object.assign(merged, parsed);
+  }
+  for (const key of Object.keys(DEFAULT_CONFIG) as (keyof Config)[]) {
+    const raw = env[envName(key)];
+    if (raw !== undefined) merged[key] = fromEnv(key, raw);
+  }
+  Object.assign(merged, overrides);
+  if (!validate(merged)) {
+    const problems = (validate.errors ?? []).map((e) => {
+      const key = (e.instancePath.slice(1) || String(e.params.additionalProperty ?? '')) as keyof Config;
+      const where = key in DEFAULT_CONFIG ? `${key} (${envName(key)})` : key || 'config';
+      return `${where}: ${e.message ?? 'invalid'}${'allowedValues' in e.params ? ' ' + JSON.stringify(e.params.allowedValues) : ''}`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const config = merged as Config;
+  if (config.holeGraceMs < 2 * config.produceStatementTimeoutMs) {
+    // The pull path skips a hole once it is older than the grace period; that is only safe
+    // when no insert that could fill it can still be running (section 3 of DESIGN.md).
+    throw new ConfigError(
+      `holeGraceMs (${envName('holeGraceMs')}): must be at least 2 × produceStatementTimeoutMs (${2 * config.produceStatementTimeoutMs})`,
+    );
+  }
+  parseMysqlUrl(config.mysqlUrl); // throws a ConfigError naming the key
+  return config;
+}
+
+export interface MysqlTarget {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
+/** Database names become SQL identifiers: same strict rule as topic names, minus dots. */
+export const DATABASE_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/;
+
+export function parseMysqlUrl(url: string): MysqlTarget {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`mysqlUrl (TABLEMQ_MYSQL_URL): not a URL: ${url}`);
+  }
+  if (parsed.protocol !== 'mysql:') throw new ConfigError('mysqlUrl (TABLEMQ_MYSQL_URL): must start with mysql://');
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+  if (!DATABASE_NAME_PATTERN.test(database)) {
+    throw new ConfigError(
+      `mysqlUrl (TABLEMQ_MYSQL_URL): database name "${database}" must match ${DATABASE_NAME_PATTERN.source}`,
+    );
+  }
+  return {
+    host: parsed.hostname || '127.0.0.1',
+    port: parsed.port ? Number(parsed.port) : 3306,
+    user: decodeURIComponent(parsed.username || 'root'),
+    password: decodeURIComponent(parsed.password),
+    database,
+  };
+}

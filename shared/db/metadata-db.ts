@@ -1,0 +1,87 @@
+import knexFactory, { type Knex } from 'knex';
+import mysql from 'mysql2/promise';
+import type { MysqlTarget } from '../config';
+import { migrationSource } from '../../migrations';
+
+export type MetadataDb = Knex;
+
+/** Every session of ours speaks UTC, so DATETIME(3) values mean the same on every broker. */
+const SESSION_TIME_ZONE = '+00:00';
+
+export function createMetadataDb(target: MysqlTarget, poolSize: number): MetadataDb {
+  return knexFactory({
+    client: 'mysql2',
+    connection: {
+      host: target.host,
+      port: target.port,
+      user: target.user,
+      password: target.password,
+      database: target.database,
+      timezone: 'Z',
+      supportBigNumbers: true,
+      charset: 'utf8mb4',
+      connectTimeout: 5_000,
+    },
+    pool: {
+      min: 0,
+      max: poolSize,
+      afterCreate(conn: mysql.Connection, done: (err: Error | null, conn: unknown) => void) {
+        // knex hands us the callback-style connection of mysql2
+        (conn as unknown as { query(sql: string, cb: (err: Error | null) => void): void }).query(
+          `SET time_zone = '${SESSION_TIME_ZONE}'`,
+          (err) => done(err, conn),
+        );
+      },
+    },
+    acquireConnectionTimeout: 10_000,
+  });
+}
+
+/** Creates the metadata database if it does not exist (the zero-config quick start needs this). */
+export async function ensureDatabase(target: MysqlTarget): Promise<void> {
+  const conn = await mysql.createConnection({
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    password: target.password,
+    connectTimeout: 5_000,
+  });
+  try {
+    // The name was checked against DATABASE_NAME_PATTERN when the config was loaded.
+    await conn.query(`CREATE DATABASE IF NOT EXISTS \`${target.database}\` CHARACTER SET utf8mb4`);
+  } finally {
+    await conn.end();
+  }
+}
+
+const MIGRATION_LOCK = 'tablemq_migrate';
+
+/**
+ * Runs the knex migrations under a server-wide named lock: knex's own lock table makes a second
+ * concurrent migrator fail rather than wait, and creating that table is itself a race, so several
+ * brokers starting together queue up here and the later ones find nothing left to do.
+ * `afterMigrate` runs under the same lock (seeding the default db node).
+ */
+export async function migrateLatest(db: MetadataDb, afterMigrate?: () => Promise<void>): Promise<void> {
+  const conn = await db.client.acquireConnection();
+  try {
+    const [rows] = (await db.raw('SELECT GET_LOCK(?, 60) AS got', [MIGRATION_LOCK]).connection(conn)) as [
+      { got: number | null }[],
+    ];
+    if (rows[0]?.got !== 1) throw new Error('timed out waiting 60 s for the migration lock held by another process');
+    try {
+      await db.migrate.latest({ migrationSource });
+      await afterMigrate?.();
+    } finally {
+      await db.raw('SELECT RELEASE_LOCK(?)', [MIGRATION_LOCK]).connection(conn);
+    }
+  } finally {
+    await db.client.releaseConnection(conn);
+  }
+}
+
+/** True when every known migration has been applied (readiness). */
+export async function migrationsDone(db: MetadataDb): Promise<boolean> {
+  const [, pending] = (await db.migrate.list({ migrationSource })) as [unknown[], unknown[]];
+  return pending.length === 0;
+}

@@ -1,0 +1,144 @@
+import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { quotedTable } from './queue-table';
+
+/**
+ * Every statement tablemq runs against a queue table. Pools come from NodePools, whose sessions
+ * run READ COMMITTED in UTC. Values are always bound; the table name comes from quotedTable.
+ */
+
+export interface NewMessage {
+  tag: string | null;
+  key: string | null;
+  traceId: string | null;
+  headers: string | null; // JSON text
+  body: Buffer; // JSON text of the message body
+  retryCount: number;
+}
+
+export interface StoredMessage {
+  id: number;
+  tag: string | null;
+  key: string | null;
+  traceId: string | null;
+  headers: string | null;
+  body: Buffer;
+  retryCount: number;
+  createdAt: Date;
+}
+
+interface MessageRow extends RowDataPacket {
+  id: number;
+  tag: string | null;
+  msg_key: string | null;
+  trace_id: string | null;
+  headers: string | null;
+  body: Buffer;
+  retry_count: number;
+  created_at: Date;
+}
+
+const MESSAGE_COLUMNS = 'id, tag, msg_key, trace_id, headers, body, retry_count, created_at';
+
+function toStored(row: MessageRow): StoredMessage {
+  return {
+    id: Number(row.id),
+    tag: row.tag,
+    key: row.msg_key,
+    traceId: row.trace_id,
+    headers: row.headers,
+    body: row.body,
+    retryCount: row.retry_count,
+    createdAt: row.created_at,
+  };
+}
+
+export async function createQueueTable(pool: Pool, ddl: string): Promise<void> {
+  await pool.query(ddl);
+}
+
+/**
+ * One multi-row INSERT (one commit, one fsync) for a batch. Returns the first id; InnoDB gives a
+ * simple multi-row INSERT consecutive ids (stepping by @@auto_increment_increment).
+ */
+export async function insertMessages(pool: Pool, table: string, messages: readonly NewMessage[]): Promise<number> {
+  const params: unknown[] = [];
+  for (const m of messages) params.push(m.tag, m.key, m.traceId, m.headers, m.body, m.retryCount);
+  const sql =
+    `INSERT INTO ${quotedTable(table)} (tag, msg_key, trace_id, headers, body, retry_count) VALUES ` +
+    messages.map(() => '(?,?,?,?,?,?)').join(',');
+  const [result] = await pool.query<ResultSetHeader>(sql, params);
+  if (result.affectedRows !== messages.length) {
+    throw new Error(`inserted ${result.affectedRows} rows of ${messages.length} into ${table}`);
+  }
+  return Number(result.insertId);
+}
+
+/** Committed messages after `afterId`, in id order (a consistent read: it never waits). */
+export async function readAfter(pool: Pool, table: string, afterId: number, limit: number): Promise<StoredMessage[]> {
+  const [rows] = await pool.query<MessageRow[]>(
+    `SELECT ${MESSAGE_COLUMNS} FROM ${quotedTable(table)} WHERE id > ? ORDER BY id LIMIT ?`,
+    [afterId, limit],
+  );
+  return rows.map(toStored);
+}
+
+/** Milliseconds since the row was written, by the node's own clock. */
+export async function rowAgeMs(pool: Pool, table: string, id: number): Promise<number | null> {
+  const [rows] = await pool.query<RowDataPacket[]>(
+    `SELECT TIMESTAMPDIFF(MICROSECOND, created_at, NOW(3)) DIV 1000 AS age FROM ${quotedTable(table)} WHERE id = ?`,
+    [id],
+  );
+  const age = rows[0]?.age;
+  return age === undefined || age === null ? null : Number(age);
+}
+
+/**
+ * Ids strictly between two bounds, read with a shared lock: under READ COMMITTED this takes no gap
+ * locks but waits for any insert into the range that has not committed yet, so an empty answer
+ * means the ids are really missing (rolled back or deleted), not merely in flight.
+ */
+export async function lockingReadBetween(pool: Pool, table: string, afterId: number, beforeId: number): Promise<number[]> {
+  const conn = await pool.getConnection();
+  try {
+    await conn.query('START TRANSACTION');
+    try {
+      const [rows] = await conn.query<RowDataPacket[]>(
+        `SELECT id FROM ${quotedTable(table)} WHERE id > ? AND id < ? ORDER BY id LOCK IN SHARE MODE`,
+        [afterId, beforeId],
+      );
+      return rows.map((r) => Number(r.id));
+    } finally {
+      await conn.query('COMMIT');
+    }
+  } finally {
+    conn.release();
+  }
+}
+
+export async function getMessage(pool: Pool, table: string, id: number): Promise<StoredMessage | null> {
+  const [rows] = await pool.query<MessageRow[]>(`SELECT ${MESSAGE_COLUMNS} FROM ${quotedTable(table)} WHERE id = ?`, [id]);
+  const row = rows[0];
+  return row ? toStored(row) : null;
+}
+
+/** MAX(id), not information_schema's cached AUTO_INCREMENT (it lags on MySQL 8). 0 when empty. */
+export async function maxId(pool: Pool, table: string): Promise<number> {
+  const [rows] = await pool.query<RowDataPacket[]>(`SELECT MAX(id) AS max_id FROM ${quotedTable(table)}`);
+  return Number(rows[0]?.max_id ?? 0);
+}
+
+export async function countMessages(pool: Pool, table: string): Promise<number> {
+  const [rows] = await pool.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${quotedTable(table)}`);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** The offset that makes a consumer start with the first message created at or after `at`. */
+export async function offsetBeforeTime(pool: Pool, table: string, at: Date): Promise<number> {
+  const [rows] = await pool.query<RowDataPacket[]>(
+    `SELECT MIN(id) AS first_id FROM ${quotedTable(table)} WHERE created_at >= ?`,
+    [at],
+  );
+  const first = rows[0]?.first_id;
+  if (first === null || first === undefined) return maxId(pool, table);
+  return Number(first) - 1;
+}

@@ -1,0 +1,120 @@
+import type { Knex } from 'knex';
+import type { ConsumerGroup, GroupMode, StartFrom, Subscription } from './rows';
+
+type Db = Knex | Knex.Transaction;
+
+interface GroupRecord {
+  id: number;
+  name: string;
+  mode: GroupMode;
+  paused: number;
+  max_retries: number;
+  generation: number;
+  created_at: Date;
+}
+
+interface SubscriptionRecord {
+  id: number;
+  consumer_group_id: number;
+  topic_id: number;
+  start_from: StartFrom;
+  tags: string | null;
+  max_retries: number | null;
+  retry_topic_id: number | null;
+  dead_topic_id: number | null;
+  created_at: Date;
+}
+
+const toGroup = (r: GroupRecord): ConsumerGroup => ({
+  id: r.id,
+  name: r.name,
+  mode: r.mode,
+  paused: Boolean(r.paused),
+  maxRetries: r.max_retries,
+  generation: Number(r.generation),
+  createdAt: r.created_at,
+});
+
+const toSubscription = (r: SubscriptionRecord): Subscription => ({
+  id: r.id,
+  groupId: r.consumer_group_id,
+  topicId: r.topic_id,
+  startFrom: r.start_from,
+  tags: r.tags === null ? null : (JSON.parse(r.tags) as string[]),
+  maxRetries: r.max_retries,
+  retryTopicId: r.retry_topic_id,
+  deadTopicId: r.dead_topic_id,
+  createdAt: r.created_at,
+});
+
+export async function insertGroup(db: Db, group: { name: string; mode: GroupMode; maxRetries: number }): Promise<number> {
+  const [id] = await db('consumer_group').insert({ name: group.name, mode: group.mode, max_retries: group.maxRetries });
+  return Number(id);
+}
+
+export async function findGroupByName(db: Db, name: string): Promise<ConsumerGroup | undefined> {
+  const row: GroupRecord | undefined = await db('consumer_group').where({ name }).first();
+  return row && toGroup(row);
+}
+
+export async function findGroupById(db: Db, id: number): Promise<ConsumerGroup | undefined> {
+  const row: GroupRecord | undefined = await db('consumer_group').where({ id }).first();
+  return row && toGroup(row);
+}
+
+export async function listGroups(db: Db): Promise<ConsumerGroup[]> {
+  const rows: GroupRecord[] = await db('consumer_group').select('*').orderBy('id');
+  return rows.map(toGroup);
+}
+
+/** Serialises every membership, assignment and offset-reset change of one group across all brokers. */
+export async function lockGroup(trx: Knex.Transaction, groupId: number): Promise<ConsumerGroup | undefined> {
+  const row: GroupRecord | undefined = await trx('consumer_group').where({ id: groupId }).forUpdate().first();
+  return row && toGroup(row);
+}
+
+/** Bumps and returns the group's generation (call with the group row locked). */
+export async function bumpGeneration(trx: Knex.Transaction, groupId: number): Promise<number> {
+  await trx('consumer_group').where({ id: groupId }).increment('generation', 1);
+  const row: { generation: number } | undefined = await trx('consumer_group').where({ id: groupId }).first('generation');
+  return Number(row?.generation ?? 0);
+}
+
+export async function setGroupPaused(db: Db, groupId: number, paused: boolean): Promise<void> {
+  await db('consumer_group').where({ id: groupId }).update({ paused });
+}
+
+// ---- subscriptions ----
+
+export interface NewSubscription {
+  groupId: number;
+  topicId: number;
+  startFrom: StartFrom;
+  tags: string[] | null;
+  maxRetries: number | null;
+}
+
+export async function insertSubscription(db: Db, s: NewSubscription): Promise<number> {
+  const [id] = await db('subscription').insert({
+    consumer_group_id: s.groupId,
+    topic_id: s.topicId,
+    start_from: s.startFrom,
+    tags: s.tags === null ? null : JSON.stringify(s.tags),
+    max_retries: s.maxRetries,
+  });
+  return Number(id);
+}
+
+export async function subscriptionsOfGroup(db: Db, groupId: number): Promise<Subscription[]> {
+  const rows: SubscriptionRecord[] = await db('subscription').where({ consumer_group_id: groupId }).orderBy('id');
+  return rows.map(toSubscription);
+}
+
+export async function subscriptionsOfTopic(db: Db, topicId: number): Promise<Subscription[]> {
+  const rows: SubscriptionRecord[] = await db('subscription').where({ topic_id: topicId }).orderBy('id');
+  return rows.map(toSubscription);
+}
+
+export async function deleteSubscription(db: Db, groupId: number, topicId: number): Promise<number> {
+  return db('subscription').where({ consumer_group_id: groupId, topic_id: topicId }).delete();
+}

@@ -1,0 +1,94 @@
+import type { Knex } from 'knex';
+import type { QueueOffset } from './rows';
+
+type Db = Knex | Knex.Transaction;
+
+interface OffsetRecord {
+  consumer_group_id: number;
+  queue_id: number;
+  topic_id: number;
+  consumer_id: number | null;
+  committed_offset: number;
+  generation: number;
+}
+
+const toOffset = (r: OffsetRecord): QueueOffset => ({
+  groupId: r.consumer_group_id,
+  queueId: r.queue_id,
+  topicId: r.topic_id,
+  consumerId: r.consumer_id === null ? null : Number(r.consumer_id),
+  committedOffset: Number(r.committed_offset),
+  generation: Number(r.generation),
+});
+
+/** Creates the (group, queue) row if missing; an existing row keeps its offset. */
+export async function insertOffsetIfMissing(
+  db: Db,
+  row: { groupId: number; queueId: number; topicId: number; committedOffset: number },
+): Promise<void> {
+  await db('queue_offset')
+    .insert({
+      consumer_group_id: row.groupId,
+      queue_id: row.queueId,
+      topic_id: row.topicId,
+      committed_offset: row.committedOffset,
+    })
+    .onConflict(['consumer_group_id', 'queue_id'])
+    .ignore();
+}
+
+export async function offsetsOfGroup(db: Db, groupId: number): Promise<QueueOffset[]> {
+  const rows: OffsetRecord[] = await db('queue_offset').where({ consumer_group_id: groupId }).orderBy('queue_id');
+  return rows.map(toOffset);
+}
+
+export async function offsetsOfConsumer(db: Db, groupId: number, consumerId: number): Promise<QueueOffset[]> {
+  const rows: OffsetRecord[] = await db('queue_offset')
+    .where({ consumer_group_id: groupId, consumer_id: consumerId })
+    .orderBy('queue_id');
+  return rows.map(toOffset);
+}
+
+/** Moves a queue to a new owner (or none) in a new generation (group row locked by the caller). */
+export async function assignQueue(trx: Knex.Transaction, groupId: number, queueId: number, consumerId: number | null, generation: number): Promise<void> {
+  await trx('queue_offset')
+    .where({ consumer_group_id: groupId, queue_id: queueId })
+    .update({ consumer_id: consumerId, generation, updated_at: trx.raw('CURRENT_TIMESTAMP(3)') });
+}
+
+/** Admin reset: sets the offset anywhere, fencing commits from before the reset. */
+export async function resetOffset(trx: Knex.Transaction, groupId: number, queueId: number, offset: number, generation: number): Promise<void> {
+  await trx('queue_offset')
+    .where({ consumer_group_id: groupId, queue_id: queueId })
+    .update({ committed_offset: offset, generation, updated_at: trx.raw('CURRENT_TIMESTAMP(3)') });
+}
+
+/**
+ * A fenced, forward-only commit: it applies only while `consumerId` owns the queue and no
+ * rebalance or reset happened after generation `seenGeneration`. Returns false when fenced.
+ * GREATEST keeps an older (smaller) offset from rewinding the row.
+ */
+export async function commitOffset(
+  db: Db,
+  c: { groupId: number; queueId: number; consumerId: number; offset: number; seenGeneration: number | null },
+): Promise<boolean> {
+  const q = db('queue_offset')
+    .where({ consumer_group_id: c.groupId, queue_id: c.queueId, consumer_id: c.consumerId })
+    .update({
+      committed_offset: db.raw('GREATEST(committed_offset, ?)', [c.offset]),
+      updated_at: db.raw('CURRENT_TIMESTAMP(3)'),
+    });
+  if (c.seenGeneration !== null) q.where('generation', '<=', c.seenGeneration);
+  const matched = await q;
+  return matched > 0;
+}
+
+export async function deleteOffsetsOfQueues(db: Db, groupId: number, queueIds: readonly number[]): Promise<void> {
+  if (queueIds.length === 0) return;
+  await db('queue_offset').where({ consumer_group_id: groupId }).whereIn('queue_id', queueIds).delete();
+}
+
+/** Advances offsets stuck below a queue's retention floor (used after history cleanup). */
+export async function raiseOffsetsOfQueue(db: Db, queueId: number, floor: number): Promise<number> {
+  return db('queue_offset').where({ queue_id: queueId }).where('committed_offset', '<', floor).update({ committed_offset: floor });
+}
