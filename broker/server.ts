@@ -29,7 +29,7 @@ export interface Broker {
 export async function prepareMetadata(config: Config, logger: Logger) {
   const target = parseMysqlUrl(config.mysqlUrl);
   await ensureDatabase(target);
-  const db = createMetadataDb(target, config.metadataPoolSize);
+  const db = createMetadataDb(target, config.metadataPoolSize, logger);
   try {
     await migrateLatest(db, async () => {
       const seeded = await insertDefaultNodeIfNone(db, { name: 'default', ...target, readOnly: false });

@@ -96,17 +96,28 @@ export async function run(opts: PeerOptions): Promise<PeerResult> {
     const queueConn = connect();
     const workerConn = connect();
 
-    const queue: Queue = new QueueClass(QUEUE, {
-      connection: queueConn,
-      prefix: PREFIX,
-      // Completed jobs are deleted instead of kept forever (BullMQ's default), as production setups do.
-      defaultJobOptions: { removeOnComplete: true },
-    });
-    queue.on('error', () => undefined); // surfaced through the rejected add/addBulk calls
+    const openQueue = (): Queue => {
+      const queue: Queue = new QueueClass(QUEUE, {
+        connection: queueConn,
+        prefix: PREFIX,
+        // Completed jobs are deleted instead of kept forever (BullMQ's default), as production setups do.
+        defaultJobOptions: { removeOnComplete: true },
+      });
+      queue.on('error', () => undefined); // surfaced through the rejected add/addBulk calls
+      return queue;
+    };
+
+    // Empty the namespace a crashed run may have left, with a throwaway Queue: obliterate pauses the
+    // queue and deletes its meta, so the measured Queue is opened afterwards on a clean slate.
+    const stale = openQueue();
+    await withTimeout(stale.waitUntilReady(), SETUP_TIMEOUT_MS, 'BullMQ connect');
+    await withTimeout(stale.obliterate({ force: true }), SETUP_TIMEOUT_MS, 'obliterate leftovers');
+    await stale.close();
+
+    const queue = openQueue();
     cleanup.defer('close queue', () => queue.close());
     cleanup.defer('obliterate queue', () => queue.obliterate({ force: true }));
-    // Start from an empty namespace even if a crashed run left jobs behind.
-    await withTimeout(queue.obliterate({ force: true }), SETUP_TIMEOUT_MS, 'obliterate leftovers');
+    await withTimeout(queue.waitUntilReady(), SETUP_TIMEOUT_MS, 'BullMQ connect');
 
     const data = makePayload(opts.messageBytes);
     const maxMessages = maxMessagesPerScenario(opts.messageBytes);

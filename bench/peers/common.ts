@@ -34,6 +34,21 @@ export function makeBody(bytes: number): string {
   return JSON.stringify(makePayload(bytes));
 }
 
+/** `arr[i]`, failing loudly instead of yielding undefined (noUncheckedIndexedAccess). */
+export function at<T>(arr: readonly T[], i: number): T {
+  const item = arr[i];
+  if (item === undefined) throw new Error(`index ${i} out of range (length ${arr.length})`);
+  return item;
+}
+
+/**
+ * Opens a pool's connections before measuring, by running `n` overlapping slow queries: otherwise the
+ * first calls of a scenario would pay for connection setup and land in its latency tail.
+ */
+export async function warmPool(n: number, query: () => Promise<unknown>): Promise<void> {
+  await withTimeout(Promise.all(Array.from({ length: n }, query)), SETUP_TIMEOUT_MS, 'opening pool connections');
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -14,6 +14,7 @@ import {
   maxMessagesPerScenario,
   SETUP_TIMEOUT_MS,
   SINGLE_PRODUCERS,
+  warmPool,
   withTimeout,
 } from './common';
 import { connect, dropDatabase, loadPg, PG_HOST, PG_PORT, PG_USER, pgDurability, recreateDatabase } from './postgres';
@@ -58,6 +59,7 @@ export async function run(opts: PeerOptions): Promise<PeerResult> {
     cleanup.defer('pg-boss stop', () => boss.stop({ graceful: false, close: true, wait: true }));
     await withTimeout(boss.start(), SETUP_TIMEOUT_MS, 'pg-boss start');
     await boss.createQueue(QUEUE);
+    await warmPool(SINGLE_PRODUCERS, () => boss.getDb().executeSql('SELECT pg_sleep(0.02)', []));
 
     const data = makePayload(opts.messageBytes);
     const maxMessages = maxMessagesPerScenario(opts.messageBytes);

@@ -16,6 +16,7 @@ import {
   SETUP_TIMEOUT_MS,
   SINGLE_PRODUCERS,
   sleep,
+  warmPool,
   withTimeout,
 } from './common';
 import { connect, dropDatabase, loadPg, pgConfig, pgDurability, recreateDatabase } from './postgres';
@@ -119,6 +120,7 @@ export async function run(opts: PeerOptions): Promise<PeerResult> {
     const pool: Pool = new pg.Pool({ ...pgConfig(DATABASE), max: SINGLE_PRODUCERS });
     pool.on('error', () => undefined); // idle-client errors surface on the next query instead
     cleanup.defer('close producer pool', () => pool.end());
+    await warmPool(SINGLE_PRODUCERS, () => pool.query('SELECT pg_sleep(0.02)'));
 
     const body = makeBody(opts.messageBytes);
     const maxMessages = maxMessagesPerScenario(opts.messageBytes);

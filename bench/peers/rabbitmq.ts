@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import {
+  at,
   BATCH_PRODUCERS,
   BATCH_SIZE,
   closedLoop,
@@ -98,7 +99,8 @@ export async function run(opts: PeerOptions): Promise<PeerResult> {
     const admin = await conn.createChannel();
     // Drop a queue a crashed run may have left behind, so the backlog starts empty.
     await admin.deleteQueue(QUEUE);
-    await admin.assertQueue(QUEUE, { durable: true });
+    // Classic type spelled out: the durability line below describes classic queues, whatever the server default.
+    await admin.assertQueue(QUEUE, { durable: true, arguments: { 'x-queue-type': 'classic' } });
     cleanup.defer('delete queue', () => admin.deleteQueue(QUEUE));
     const version = String(conn.connection.serverProperties.version ?? '?');
     result.durability =
@@ -115,7 +117,7 @@ export async function run(opts: PeerOptions): Promise<PeerResult> {
         msgsPerCall: 1,
         durationMs: opts.durationMs,
         maxMessages,
-        call: (p) => publishConfirmed(singles[p] as ConfirmChannel, body),
+        call: (p) => publishConfirmed(at(singles, p), body),
       },
       'RabbitMQ singleX16',
     );
@@ -128,7 +130,7 @@ export async function run(opts: PeerOptions): Promise<PeerResult> {
         durationMs: opts.durationMs,
         maxMessages,
         call: async (p) => {
-          const ch = batchers[p] as ConfirmChannel;
+          const ch = at(batchers, p);
           // sendToQueue's `false` (write buffer full) is advisory: amqplib keeps buffering, and 100 bodies are small.
           for (let i = 0; i < BATCH_SIZE; i++) ch.sendToQueue(QUEUE, body, { persistent: true });
           await ch.waitForConfirms(); // rejects if any of the 100 was nacked

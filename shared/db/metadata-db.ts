@@ -1,6 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import mysql from 'mysql2/promise';
 import type { MysqlTarget } from '../config';
+import type { Logger } from '../logger';
 import { migrationSource } from '../../migrations';
 
 export type MetadataDb = Knex;
@@ -8,8 +9,15 @@ export type MetadataDb = Knex;
 /** Every session of ours speaks UTC, so DATETIME(3) values mean the same on every broker. */
 const SESSION_TIME_ZONE = '+00:00';
 
-export function createMetadataDb(target: MysqlTarget, poolSize: number): MetadataDb {
+export function createMetadataDb(target: MysqlTarget, poolSize: number, logger?: Logger): MetadataDb {
   return knexFactory({
+    // knex would print its pool warnings with console.*; keep them in our structured log
+    log: {
+      warn: (msg: unknown) => logger?.warn('metadata db', { detail: String(msg) }),
+      error: (msg: unknown) => logger?.error('metadata db', { detail: String(msg) }),
+      deprecate: (msg: unknown) => logger?.warn('metadata db deprecation', { detail: String(msg) }),
+      debug: (msg: unknown) => logger?.debug('metadata db', { detail: String(msg) }),
+    },
     client: 'mysql2',
     connection: {
       host: target.host,

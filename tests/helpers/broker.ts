@@ -1,0 +1,89 @@
+import { loadConfig, type Config } from '../../shared/config';
+import { createLogger } from '../../shared/logger';
+import { startBroker, type Broker } from '../../broker/server';
+import { freshDatabase, sqlClient } from './db';
+
+process.env.TABLEMQ_LOG_SILENT ??= '1';
+
+export interface ApiAnswer<T = any> { // any: tests inspect answers field by field, and a typed client would only restate the schemas
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** A small JSON client for a broker's HTTP API. */
+export function apiClient(baseUrl: string) {
+  async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer> {
+    const init: RequestInit = { method, headers: { ...headers } };
+    if (body !== undefined) {
+      init.body = typeof body === 'string' ? body : JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(baseUrl + path, init);
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON: leave the text for the assertion to show
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  }
+  return {
+    baseUrl,
+    get: (path: string) => call('GET', path),
+    post: (path: string, body?: unknown, headers?: Record<string, string>) => call('POST', path, body, headers),
+    patch: (path: string, body?: unknown) => call('PATCH', path, body),
+    delete: (path: string) => call('DELETE', path),
+    call,
+  };
+}
+
+export type Api = ReturnType<typeof apiClient>;
+
+/** Config for a test broker: ephemeral port, small pools, a given metadata DB. */
+export function testConfig(mysqlUrl: string, overrides: Partial<Config> = {}): Config {
+  return loadConfig({}, { mysqlUrl, port: 0, host: '127.0.0.1', metadataPoolSize: 4, nodePoolSize: 6, logLevel: 'error', ...overrides });
+}
+
+/** A broker on an ephemeral port against its own fresh database; `close()` stops it and drops the database. */
+export async function startTestBroker(label: string, overrides: Partial<Config> = {}) {
+  const database = await freshDatabase(label);
+  const config = testConfig(database.url, overrides);
+  const broker: Broker = await startBroker(config, createLogger('error', 'test-broker'));
+  const api = apiClient(`http://127.0.0.1:${broker.port}`);
+  const sql = await sqlClient(database.name);
+  return {
+    broker,
+    api,
+    sql,
+    database,
+    config,
+    async close() {
+      await broker.stop();
+      await sql.end();
+      await database.drop();
+    },
+  };
+}
+
+export type TestBroker = Awaited<ReturnType<typeof startTestBroker>>;
+
+let topicCounter = 0;
+/** A unique topic name within a test file. */
+export function uniqueName(prefix: string): string {
+  topicCounter += 1;
+  return `${prefix}-${topicCounter}`;
+}
+
+export async function createTopic(api: Api, name: string, queues: number, extra: Record<string, unknown> = {}) {
+  const res = await api.post('/api/v1/admin/topics', { name, queues, ...extra });
+  if (res.status !== 201) throw new Error(`create topic ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as { id: number; name: string; queues: { id: number; table: string; dbNode: string }[] };
+}
+
+export async function produce(api: Api, topic: string, messages: unknown[]) {
+  const res = await api.post(`/api/v1/topics/${topic}/messages`, { messages });
+  if (res.status !== 201) throw new Error(`produce to ${topic}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.results as { queueId: number; id: number }[];
+}
