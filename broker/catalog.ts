@@ -1,7 +1,8 @@
 import type { MetadataDb } from '../shared/db/metadata-db';
 import type { Logger } from '../shared/logger';
 import { findDbNodeById, listDbNodes } from '../shared/metadata/nodes';
-import type { DbNode, Queue, Topic } from '../shared/metadata/rows';
+import type { ConsumerGroup, DbNode, Queue, Topic } from '../shared/metadata/rows';
+import { findGroupByName, listGroups } from '../shared/metadata/groups';
 import { allAllocatedQueues, findQueueById, findTopicById, findTopicByName, listTopics, queuesOfTopic } from '../shared/metadata/topics';
 
 export interface TopicView {
@@ -28,6 +29,7 @@ export class Catalog {
   private topicsByName = new Map<string, TopicView>();
   private queuesById = new Map<number, QueueView>();
   private nodesById = new Map<number, DbNode>();
+  private groupsByName = new Map<string, ConsumerGroup>();
   private timer: NodeJS.Timeout | undefined;
   private reloading: Promise<void> | undefined;
 
@@ -58,7 +60,12 @@ export class Catalog {
   }
 
   private async load(): Promise<void> {
-    const [topics, queues, nodes] = await Promise.all([listTopics(this.db), allAllocatedQueues(this.db), listDbNodes(this.db)]);
+    const [topics, queues, nodes, groups] = await Promise.all([
+      listTopics(this.db),
+      allAllocatedQueues(this.db),
+      listDbNodes(this.db),
+      listGroups(this.db),
+    ]);
     const nodesById = new Map(nodes.map((n) => [n.id, n]));
     const topicsById = new Map(topics.map((t) => [t.id, t]));
     const topicsByName = new Map<string, TopicView>();
@@ -76,6 +83,7 @@ export class Catalog {
     this.topicsByName = topicsByName;
     this.queuesById = queuesById;
     this.nodesById = nodesById;
+    this.groupsByName = new Map(groups.map((g) => [g.name, g]));
   }
 
   async topic(name: string): Promise<TopicView | undefined> {
@@ -99,6 +107,15 @@ export class Catalog {
     if (!queue || queue.topicId === null) return undefined;
     await this.reload();
     return this.queuesById.get(id);
+  }
+
+  /** A group's settings (paused, retries); the generation here may be stale, never fence with it. */
+  async group(name: string): Promise<ConsumerGroup | undefined> {
+    const cached = this.groupsByName.get(name);
+    if (cached) return cached;
+    const group = await findGroupByName(this.db, name);
+    if (group) this.groupsByName.set(name, group);
+    return group;
   }
 
   async node(id: number): Promise<DbNode | undefined> {

@@ -13,4 +13,6 @@ export interface BrokerContext {
   nodes: NodePools;
   catalog: Catalog;
   signals: QueueSignals;
+  /** Aborted when the broker begins to shut down: long-polls answer at once. */
+  closing: AbortSignal;
 }

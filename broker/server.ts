@@ -14,6 +14,7 @@ import { requestContext } from './http/request-context';
 import { Producer } from './produce/producer';
 import { produceRoutes } from './produce/routes';
 import { QueueSignals } from './signals';
+import { consumeRoutes } from './consume/routes';
 
 export interface Broker {
   ctx: BrokerContext;
@@ -58,6 +59,7 @@ export function buildApp(ctx: BrokerContext, producer: Producer, isReady: () => 
   app.use(express.json({ limit: ctx.config.maxRequestBytes, strict: false, type: 'application/json' }));
   app.use('/api/v1/admin', adminRoutes(ctx));
   app.use('/api/v1/topics', produceRoutes(ctx, producer));
+  app.use('/api/v1/groups', consumeRoutes(ctx));
   app.use(notFoundHandler);
   app.use(errorHandler(ctx.logger));
   return app;
@@ -67,7 +69,8 @@ export async function startBroker(config: Config, logger: Logger = createLogger(
   const db = await prepareMetadata(config, logger);
   const nodes = new NodePools({ poolSize: config.nodePoolSize, statementTimeoutMs: config.produceStatementTimeoutMs, logger });
   const catalog = new Catalog(db, logger, config.metadataRefreshMs);
-  const ctx: BrokerContext = { config, logger, db, nodes, catalog, signals: new QueueSignals() };
+  const closing = new AbortController();
+  const ctx: BrokerContext = { config, logger, db, nodes, catalog, signals: new QueueSignals(), closing: closing.signal };
   await catalog.start();
   const producer = new Producer(ctx);
   const app = buildApp(ctx, producer, async () => {
@@ -90,6 +93,7 @@ export async function startBroker(config: Config, logger: Logger = createLogger(
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('broker stopping: no new connections, finishing in-flight requests');
+      closing.abort();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());

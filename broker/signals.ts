@@ -6,14 +6,25 @@ import { EventEmitter } from 'node:events';
  */
 export class QueueSignals {
   private readonly emitter = new EventEmitter();
+  private readonly maxIds = new Map<number, number>();
 
   constructor() {
     // One listener per waiting pull: thousands of long-polls on a hot queue are expected.
     this.emitter.setMaxListeners(0);
   }
 
-  appended(queueId: number): void {
+  appended(queueId: number, lastId: number): void {
+    this.seen(queueId, lastId);
     this.emitter.emit(String(queueId));
+  }
+
+  /** Records an id known to exist, so commits up to it need no MAX(id) query. */
+  seen(queueId: number, id: number): void {
+    if (id > (this.maxIds.get(queueId) ?? 0)) this.maxIds.set(queueId, id);
+  }
+
+  knownMaxId(queueId: number): number {
+    return this.maxIds.get(queueId) ?? 0;
   }
 
   /** Resolves when any of the queues gets rows, or the signal aborts. Returns a cleanup. */

@@ -7,7 +7,6 @@ import type { Queue, Worker } from 'bullmq';
 import {
   BATCH_PRODUCERS,
   BATCH_SIZE,
-  closedLoop,
   errorMessage,
   GRACE_MS,
   guardPeer,
@@ -18,6 +17,7 @@ import {
   SINGLE_PRODUCERS,
   withTimeout,
 } from './common';
+import { closedLoop } from './load';
 import { REDIS_HOST, REDIS_PORT, redisDurability } from './redis-probe';
 import type { PeerOptions, PeerResult, Throughput } from './types';
 

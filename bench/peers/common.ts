@@ -1,9 +1,8 @@
 /**
- * Load-generation helpers shared by every peer, so all peers are measured the same way:
- * same body, same closed-loop producers, same latency percentiles, same bounds.
+ * Settings and plumbing shared by every peer, so all peers run under the same rules:
+ * same concurrency, same body, same bounds, same error and cleanup handling.
  */
-import { performance } from 'node:perf_hooks';
-import type { PeerResult, Throughput } from './types';
+import type { PeerResult } from './types';
 
 export const SINGLE_PRODUCERS = 16;
 export const BATCH_PRODUCERS = 4;
@@ -81,7 +80,9 @@ export async function importPackage<T>(name: string, load: () => Promise<T>): Pr
     return await load();
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') {
+    // Only when the package itself is missing: a missing dependency of it deserves its own message.
+    const isMissing = code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND';
+    if (isMissing && errorMessage(err).includes(`'${name}'`)) {
       throw new Error(`npm package '${name}' is not installed (npm i -D ${name})`);
     }
     throw err;
@@ -128,98 +129,4 @@ export async function guardPeer(
   }
   await cleanup.run(result);
   return result;
-}
-
-/** Nearest-rank percentile of an ascending-sorted array. */
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0;
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[idx] ?? 0;
-}
-
-export interface ClosedLoopSpec {
-  /** Concurrent producers; each awaits its own call before issuing the next (closed loop). */
-  producers: number;
-  /** Messages carried by one call (1 for single produce, BATCH_SIZE for batches). */
-  msgsPerCall: number;
-  durationMs: number;
-  maxMessages: number;
-  /** One produce call, resolved when the peer has acknowledged it. */
-  call: (producer: number) => Promise<void>;
-}
-
-/**
- * Closed-loop load: `producers` loops issue calls until the duration or the message cap is reached,
- * recording each call's ack latency. Throughput counts only acknowledged messages over the time until
- * the last in-flight call finished. The first failure stops every producer and is rethrown.
- */
-export async function closedLoop(spec: ClosedLoopSpec, what: string): Promise<Throughput> {
-  const maxCalls = Math.max(1, Math.floor(spec.maxMessages / spec.msgsPerCall));
-  const latencies: number[] = [];
-  let issued = 0;
-  let failure: unknown;
-  const start = performance.now();
-  const deadline = start + spec.durationMs;
-
-  const producer = async (id: number): Promise<void> => {
-    while (failure === undefined && issued < maxCalls && performance.now() < deadline) {
-      issued++;
-      const t0 = performance.now();
-      try {
-        await spec.call(id);
-      } catch (err) {
-        failure ??= err;
-        return;
-      }
-      latencies.push(performance.now() - t0);
-    }
-  };
-
-  // allSettled rather than all: a failing producer must not leave the others' rejections unhandled.
-  const loops = Promise.allSettled(Array.from({ length: spec.producers }, (_, i) => producer(i)));
-  await withTimeout(loops, spec.durationMs + GRACE_MS, what);
-  const elapsedMs = performance.now() - start;
-  if (failure !== undefined) throw new Error(`${what}: ${errorMessage(failure)}`);
-
-  const sorted = Float64Array.from(latencies).sort();
-  const messages = latencies.length * spec.msgsPerCall;
-  return {
-    msgsPerSec: messages / (elapsedMs / 1000),
-    p50Ms: percentile(sorted, 50),
-    p99Ms: percentile(sorted, 99),
-    messages,
-  };
-}
-
-export interface DrainSpec {
-  durationMs: number;
-  /** Backlog size: draining stops once this many messages have been consumed and acked. */
-  target: number;
-  /** One fetch + ack round; returns how many messages it acked (0 when nothing was ready yet). */
-  step: () => Promise<number>;
-  /** Pause after an empty step, so polling an empty queue does not spin. */
-  idleMs: number;
-}
-
-/** Pull-based consume loop for peers whose client fetches (pg-boss, PgQ); bounded by time and by the backlog. */
-export async function drain(spec: DrainSpec, what: string): Promise<Throughput> {
-  const start = performance.now();
-  const deadline = start + spec.durationMs;
-  let consumed = 0;
-  let lastAckAt = start;
-  const loop = async (): Promise<void> => {
-    while (consumed < spec.target && performance.now() < deadline) {
-      const n = await spec.step();
-      if (n > 0) {
-        consumed += n;
-        lastAckAt = performance.now();
-      } else {
-        await sleep(spec.idleMs);
-      }
-    }
-  };
-  await withTimeout(loop(), spec.durationMs + GRACE_MS, what);
-  // A drained backlog is timed to its last ack; an undrained one to the deadline (or the last step's end).
-  const end = consumed >= spec.target ? lastAckAt : performance.now();
-  return { msgsPerSec: consumed / (Math.max(1, end - start) / 1000), messages: consumed };
 }

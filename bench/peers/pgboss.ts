@@ -6,8 +6,6 @@ import type PgBoss from 'pg-boss';
 import {
   BATCH_PRODUCERS,
   BATCH_SIZE,
-  closedLoop,
-  drain,
   guardPeer,
   importPackage,
   makePayload,
@@ -17,6 +15,7 @@ import {
   warmPool,
   withTimeout,
 } from './common';
+import { closedLoop, drain } from './load';
 import { connect, dropDatabase, loadPg, PG_HOST, PG_PORT, PG_USER, pgDurability, recreateDatabase } from './postgres';
 import type { PeerOptions, PeerResult } from './types';
 

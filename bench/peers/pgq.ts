@@ -7,8 +7,6 @@ import type { Client, Pool } from 'pg';
 import {
   BATCH_PRODUCERS,
   BATCH_SIZE,
-  closedLoop,
-  drain,
   errorMessage,
   guardPeer,
   makeBody,
@@ -19,6 +17,7 @@ import {
   warmPool,
   withTimeout,
 } from './common';
+import { closedLoop, drain } from './load';
 import { connect, dropDatabase, loadPg, pgConfig, pgDurability, recreateDatabase } from './postgres';
 import type { PeerOptions, PeerResult } from './types';
 

@@ -8,7 +8,6 @@ import {
   at,
   BATCH_PRODUCERS,
   BATCH_SIZE,
-  closedLoop,
   GRACE_MS,
   guardPeer,
   importPackage,
@@ -18,10 +17,11 @@ import {
   SINGLE_PRODUCERS,
   withTimeout,
 } from './common';
+import { closedLoop } from './load';
 import type { PeerOptions, PeerResult, Throughput } from './types';
 
 // Loopback only, by design.
-const URL = 'amqp://guest:guest@127.0.0.1:5672';
+const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 const QUEUE = 'tablemq-bench';
 const PREFETCH = 200;
 /** Ack with `multiple` every N deliveries: well inside the prefetch window, so the broker never stalls on it. */
@@ -92,7 +92,7 @@ export async function run(opts: PeerOptions): Promise<PeerResult> {
   const initial: PeerResult = { peer: 'RabbitMQ', durability: 'RabbitMQ (not measured: setup failed)' };
   return guardPeer(initial, async (result, cleanup) => {
     const amqp = await importPackage('amqplib', () => import('amqplib'));
-    const conn = await withTimeout(amqp.connect(URL), SETUP_TIMEOUT_MS, 'RabbitMQ connect');
+    const conn = await withTimeout(amqp.connect(AMQP_URL), SETUP_TIMEOUT_MS, 'RabbitMQ connect');
     conn.on('error', () => undefined); // a dead connection also fails the pending calls, which report it
     cleanup.defer('close connection', () => conn.close());
 

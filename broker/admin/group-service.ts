@@ -89,6 +89,7 @@ export async function setPaused(ctx: BrokerContext, groupName: string, paused: b
     await setGroupPaused(trx, group.id, paused);
     await writeAudit(trx, { actor, action: paused ? 'group.pause' : 'group.resume', target: `group:${groupName}` });
   });
+  await ctx.catalog.reload();
   return describeGroup(await requireGroup(ctx, groupName));
 }
 

@@ -99,7 +99,7 @@ export class Producer {
       { maxRows, maxBytes, maxInFlight: 2 },
       conn.idStep,
       this.budget,
-      () => this.ctx.signals.appended(queueId),
+      (lastId) => this.ctx.signals.appended(queueId, lastId),
     );
   }
 }

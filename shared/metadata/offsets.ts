@@ -64,23 +64,27 @@ export async function resetOffset(trx: Knex.Transaction, groupId: number, queueI
 }
 
 /**
- * A fenced, forward-only commit: it applies only while `consumerId` owns the queue and no
- * rebalance or reset happened after generation `seenGeneration`. Returns false when fenced.
- * GREATEST keeps an older (smaller) offset from rewinding the row.
+ * Fenced, forward-only commits of several queues in one statement. A row changes only while
+ * `consumerId` owns the queue and no rebalance or reset happened after `seenGeneration`; GREATEST
+ * keeps an older offset from rewinding it. Returns how many rows matched (mysql2 sets FOUND_ROWS,
+ * so a row whose offset did not move still counts): fewer than offsets.length means fenced.
  */
-export async function commitOffset(
+export async function commitOffsets(
   db: Db,
-  c: { groupId: number; queueId: number; consumerId: number; offset: number; seenGeneration: number | null },
-): Promise<boolean> {
+  c: { groupId: number; consumerId: number; offsets: readonly { queueId: number; offset: number }[]; seenGeneration: number | null },
+): Promise<number> {
+  if (c.offsets.length === 0) return 0;
+  const cases = c.offsets.map(() => 'WHEN ? THEN ?').join(' ');
+  const caseParams = c.offsets.flatMap((o) => [o.queueId, o.offset]);
   const q = db('queue_offset')
-    .where({ consumer_group_id: c.groupId, queue_id: c.queueId, consumer_id: c.consumerId })
+    .where({ consumer_group_id: c.groupId, consumer_id: c.consumerId })
+    .whereIn('queue_id', c.offsets.map((o) => o.queueId))
     .update({
-      committed_offset: db.raw('GREATEST(committed_offset, ?)', [c.offset]),
+      committed_offset: db.raw(`GREATEST(committed_offset, CASE queue_id ${cases} END)`, caseParams),
       updated_at: db.raw('CURRENT_TIMESTAMP(3)'),
     });
   if (c.seenGeneration !== null) q.where('generation', '<=', c.seenGeneration);
-  const matched = await q;
-  return matched > 0;
+  return q;
 }
 
 export async function deleteOffsetsOfQueues(db: Db, groupId: number, queueIds: readonly number[]): Promise<void> {

@@ -87,3 +87,61 @@ export async function produce(api: Api, topic: string, messages: unknown[]) {
   if (res.status !== 201) throw new Error(`produce to ${topic}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.results as { queueId: number; id: number }[];
 }
+
+export interface Pulled {
+  generation: number;
+  messages: { topic: string; queueId: number; id: number; body: unknown; key: string | null; tag: string | null; retryCount: number; createdAt: string }[];
+  positions: { queueId: number; offset: number }[];
+}
+
+/** A consumer of the HTTP protocol, as a test would script it. */
+export async function joinGroup(api: Api, group: string, name: string) {
+  const res = await api.post(`/api/v1/groups/${group}/consumers`, { name });
+  if (res.status !== 201) throw new Error(`register ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+  const consumerId = res.body.consumerId as number;
+  const base = `/api/v1/groups/${group}/consumers/${consumerId}`;
+  return {
+    consumerId,
+    registered: res.body,
+    pull: (body: Record<string, unknown> = {}) => api.post(`${base}/pull`, body),
+    async pulled(body: Record<string, unknown> = {}): Promise<Pulled> {
+      const r = await api.post(`${base}/pull`, body);
+      if (r.status !== 200) throw new Error(`pull: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body as Pulled;
+    },
+    commit: (offsets: { queueId: number; offset: number }[], generation?: number) => api.post(`${base}/commit`, { offsets, ...(generation === undefined ? {} : { generation }) }),
+    heartbeat: () => api.post(`${base}/heartbeat`),
+    leave: () => api.delete(base),
+    async queues(): Promise<number[]> {
+      const r = await api.post(`${base}/heartbeat`);
+      if (r.status !== 200) throw new Error(`heartbeat: ${r.status} ${JSON.stringify(r.body)}`);
+      return (r.body.assignments as { queueId: number }[]).map((a) => a.queueId).sort((a, b) => a - b);
+    },
+  };
+}
+
+export type TestConsumer = Awaited<ReturnType<typeof joinGroup>>;
+
+export async function createGroup(api: Api, name: string, subscribeTo: string[] = [], start: 'latest' | 'earliest' = 'earliest') {
+  const res = await api.post('/api/v1/admin/groups', { name });
+  if (res.status !== 201) throw new Error(`create group ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+  for (const topic of subscribeTo) {
+    const sub = await api.post(`/api/v1/admin/groups/${name}/subscriptions`, { topic, start });
+    if (sub.status !== 201) throw new Error(`subscribe ${name} to ${topic}: ${sub.status} ${JSON.stringify(sub.body)}`);
+  }
+}
+
+/** Pulls and commits until `expected` messages arrived or `timeoutMs` passed; returns them in arrival order. */
+export async function drain(consumer: TestConsumer, expected: number, timeoutMs = 20_000, max = 500) {
+  const got: Pulled['messages'] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (got.length < expected && Date.now() < deadline) {
+    const batch = await consumer.pulled({ max, waitMs: 200 });
+    got.push(...batch.messages);
+    if (batch.positions.length > 0) {
+      const c = await consumer.commit(batch.positions, batch.generation);
+      if (c.status !== 200) throw new Error(`commit: ${c.status} ${JSON.stringify(c.body)}`);
+    }
+  }
+  return got;
+}

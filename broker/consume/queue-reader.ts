@@ -1,0 +1,32 @@
+import { lockingReadBetween, readAfter, rowAgeMs, type StoredMessage } from '../../shared/messages/message-store';
+import { nodeTarget, type QueueView } from '../catalog';
+import type { BrokerContext } from '../context';
+import { scanContiguous } from './contiguous';
+
+export interface SafeRead {
+  messages: StoredMessage[];
+  /** The scan stopped at a hole that is too young to pass. */
+  blocked: boolean;
+}
+
+/**
+ * Reads up to `limit` committed messages after `afterId` that are safe to hand out (see
+ * contiguous.ts). A hole is passed only when the row after it is older than holeGraceMs by the
+ * node's clock, and a locking read of the hole returns nothing.
+ */
+export async function readSafe(ctx: BrokerContext, view: QueueView, afterId: number, limit: number): Promise<SafeRead> {
+  const conn = await ctx.nodes.get(nodeTarget(view.node));
+  const table = view.queue.tableName;
+  const rows = await readAfter(conn.pool, table, afterId, limit);
+  const scan = await scanContiguous(rows, afterId, conn.idStep, async (holeAfter, holeBefore) => {
+    const age = await rowAgeMs(conn.pool, table, holeBefore);
+    if (age === null || age < ctx.config.holeGraceMs) return false;
+    const filled = await lockingReadBetween(conn.pool, table, holeAfter, holeBefore);
+    if (filled.length > 0) return false; // they committed meanwhile: the next read delivers them in order
+    ctx.logger.debug('passing a permanent id hole', { queueId: view.queue.id, after: holeAfter, before: holeBefore, ageMs: age });
+    return true;
+  });
+  const last = scan.rows[scan.rows.length - 1];
+  if (last) ctx.signals.seen(view.queue.id, last.id);
+  return { messages: scan.rows, blocked: scan.blocked };
+}

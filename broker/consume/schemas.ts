@@ -1,0 +1,54 @@
+/** Request bodies of the consumer protocol; they double as its reference documentation. */
+
+export const registerSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: {
+    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$', description: 'Client-chosen, unique in the group; re-registering it is idempotent' },
+    host: { type: 'string', maxLength: 255 },
+  },
+} as const;
+
+export const pullSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    max: { type: 'integer', minimum: 1, description: 'Most messages to return (default 32, capped by pullMaxMessages)' },
+    waitMs: { type: 'integer', minimum: 0, description: 'Long-poll up to this long when nothing is ready (capped at pullMaxWaitMs)' },
+    positions: {
+      type: 'array',
+      maxItems: 10_000,
+      description: 'Read after these ids instead of the committed offsets, to pipeline pulls ahead of commits',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['queueId', 'offset'],
+        properties: { queueId: { type: 'integer', minimum: 1 }, offset: { type: 'integer', minimum: 0 } },
+      },
+    },
+  },
+} as const;
+
+export const commitSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['offsets'],
+  properties: {
+    offsets: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 10_000,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['queueId', 'offset'],
+        properties: {
+          queueId: { type: 'integer', minimum: 1 },
+          offset: { type: 'integer', minimum: 0, description: 'Id of the last processed message of the queue' },
+        },
+      },
+    },
+    generation: { type: 'integer', minimum: 0, description: 'Generation from the pull that delivered the messages (recommended)' },
+  },
+} as const;
