@@ -1,4 +1,5 @@
 import { lockingReadBetween, readAfter, rowAgeMs, type StoredMessage } from '../../shared/messages/message-store';
+import { isRetryable, isUnavailable } from '../../shared/db/mysql-errors';
 import { nodeTarget, type QueueView } from '../catalog';
 import type { BrokerContext } from '../context';
 import { scanContiguous } from './contiguous';
@@ -21,7 +22,14 @@ export async function readSafe(ctx: BrokerContext, view: QueueView, afterId: num
   const scan = await scanContiguous(rows, afterId, conn.idStep, async (holeAfter, holeBefore) => {
     const age = await rowAgeMs(conn.pool, table, holeBefore);
     if (age === null || age < ctx.config.holeGraceMs) return false;
-    const filled = await lockingReadBetween(conn.pool, table, holeAfter, holeBefore);
+    let filled: number[];
+    try {
+      filled = await lockingReadBetween(conn.pool, table, holeAfter, holeBefore);
+    } catch (err) {
+      // A writer has held the range longer than any produce may: leave the hole for a later pull.
+      if (isRetryable(err) || isUnavailable(err)) return false;
+      throw err;
+    }
     if (filled.length > 0) return false; // they committed meanwhile: the next read delivers them in order
     ctx.logger.debug('passing a permanent id hole', { queueId: view.queue.id, after: holeAfter, before: holeBefore, ageMs: age });
     return true;

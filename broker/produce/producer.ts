@@ -96,7 +96,7 @@ export class Producer {
     const { produceBatchMaxRows: maxRows, produceBatchMaxBytes: maxBytes } = this.ctx.config;
     return new QueueWriter(
       (batch) => insertMessages(conn.pool, table, batch),
-      { maxRows, maxBytes, maxInFlight: 2 },
+      { maxRows, maxBytes, maxInFlight: this.ctx.config.produceMaxInFlightPerQueue },
       conn.idStep,
       this.budget,
       (lastId) => this.ctx.signals.appended(queueId, lastId),

@@ -81,6 +81,8 @@ export class NodePools {
       "SET time_zone = '+00:00'",
       // Locking reads of id holes must not take gap locks, or they would block producers.
       'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED',
+      // A locking read of a hole waits for in-flight inserts, never for a stuck transaction.
+      `SET SESSION innodb_lock_wait_timeout = ${Math.max(1, Math.ceil(this.options.statementTimeoutMs / 1000))}`,
     ];
     if (probe.isMariaDb) {
       // Bounds how long an INSERT (and so an unfilled id hole) can live. MySQL has no equivalent

@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createGroup, createTopic, joinGroup, produce, startTestBroker, uniqueName, type TestBroker, type TestConsumer } from './helpers/broker';
+
+let t: TestBroker;
+before(async () => {
+  // A short session so expiry can be watched within a test.
+  t = await startTestBroker('rebalance', { sessionTimeoutMs: 1500, heartbeatIntervalMs: 300 });
+});
+after(async () => {
+  await t?.close();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function ownership(consumers: TestConsumer[]): Promise<Map<number, number[]>> {
+  const out = new Map<number, number[]>();
+  for (const c of consumers) out.set(c.consumerId, await c.queues());
+  return out;
+}
+
+function moved(before: Map<number, number[]>, after: Map<number, number[]>): number[] {
+  const ownerBefore = new Map<number, number>();
+  for (const [c, qs] of before) for (const q of qs) ownerBefore.set(q, c);
+  const changed: number[] = [];
+  for (const [c, qs] of after) for (const q of qs) if (ownerBefore.get(q) !== c) changed.push(q);
+  return changed.sort((a, b) => a - b);
+}
+
+describe('rebalancing', () => {
+  test('3 consumers split 12 queues 4/4/4; a 4th joining takes 3 and moves nothing else', async () => {
+    const topic = uniqueName('twelve');
+    const group = uniqueName('g');
+    await createTopic(t.api, topic, 12);
+    await createGroup(t.api, group, [topic]);
+    const cs = [await joinGroup(t.api, group, 'a'), await joinGroup(t.api, group, 'b'), await joinGroup(t.api, group, 'c')];
+    const three = await ownership(cs);
+    assert.deepEqual([...three.values()].map((q) => q.length), [4, 4, 4]);
+    assert.equal(new Set([...three.values()].flat()).size, 12);
+
+    const d = await joinGroup(t.api, group, 'd');
+    const four = await ownership([...cs, d]);
+    assert.deepEqual([...four.values()].map((q) => q.length), [3, 3, 3, 3]);
+    const changed = moved(three, four);
+    assert.equal(changed.length, 3);
+    assert.deepEqual(changed, [...(four.get(d.consumerId) ?? [])].sort((a, b) => a - b), 'only the newcomer received queues');
+  });
+
+  test('a consumer that leaves hands over only its own queues: 3 → 2 gives 6/6', async () => {
+    const topic = uniqueName('leave');
+    const group = uniqueName('g');
+    await createTopic(t.api, topic, 12);
+    await createGroup(t.api, group, [topic]);
+    const cs = [await joinGroup(t.api, group, 'a'), await joinGroup(t.api, group, 'b'), await joinGroup(t.api, group, 'c')];
+    const before = await ownership(cs);
+    const leaver = cs[1]!;
+    const leaverQueues = before.get(leaver.consumerId)!;
+    assert.equal((await leaver.leave()).status, 200);
+    const stayers = [cs[0]!, cs[2]!];
+    const afterLeave = await ownership(stayers);
+    assert.deepEqual([...afterLeave.values()].map((q) => q.length), [6, 6]);
+    before.delete(leaver.consumerId);
+    assert.deepEqual(moved(before, afterLeave), [...leaverQueues].sort((a, b) => a - b));
+    const gone = await leaver.heartbeat();
+    assert.equal(gone.status, 404);
+    assert.equal(gone.body.error.code, 'CONSUMER_EXPIRED');
+  });
+
+  test('a consumer that stops heartbeating loses its queues after the session timeout', async () => {
+    const topic = uniqueName('expire');
+    const group = uniqueName('g');
+    await createTopic(t.api, topic, 4);
+    await createGroup(t.api, group, [topic]);
+    const live = await joinGroup(t.api, group, 'live');
+    const silent = await joinGroup(t.api, group, 'silent');
+    assert.equal((await live.queues()).length, 2);
+    const deadline = Date.now() + 6000;
+    let mine: number[] = [];
+    while (Date.now() < deadline) {
+      await sleep(300);
+      mine = await live.queues(); // heartbeats as a live client would
+      if (mine.length === 4) break;
+    }
+    assert.equal(mine.length, 4, 'the live consumer owns all four queues');
+    const silentCall = await silent.pull({ waitMs: 0 });
+    assert.equal(silentCall.status, 404);
+    assert.equal(silentCall.body.error.code, 'CONSUMER_EXPIRED');
+  });
+
+  test('after a rebalance the old owner cannot commit and the offset does not move', async () => {
+    const topic = uniqueName('fence');
+    const group = uniqueName('g');
+    await createTopic(t.api, topic, 2);
+    await createGroup(t.api, group, [topic]);
+    const a = await joinGroup(t.api, group, 'a');
+    await produce(t.api, topic, Array.from({ length: 10 }, (_, i) => ({ body: i })));
+    const batch = await a.pulled();
+    assert.equal(batch.messages.length, 10);
+    const b = await joinGroup(t.api, group, 'b');
+    const bQueues = await b.queues();
+    assert.equal(bQueues.length, 1);
+    const lost = batch.positions.filter((p) => bQueues.includes(p.queueId));
+    const res = await a.commit(lost, batch.generation);
+    assert.equal(res.status, 409);
+    assert.equal(res.body.error.code, 'REBALANCED');
+    assert.deepEqual(res.body.error.details.fencedQueueIds, bQueues);
+    const lag = await t.api.get(`/api/v1/admin/groups/${group}/lag`);
+    const row = lag.body.queues.find((q: { queueId: number }) => q.queueId === bQueues[0]);
+    assert.equal(row.committed, 0, 'the fenced commit did not move the offset');
+    const mixed = await a.commit(batch.positions, batch.generation);
+    assert.equal(mixed.status, 409, 'a commit that includes a lost queue is refused whole');
+    const kept = batch.positions.filter((p) => !bQueues.includes(p.queueId));
+    assert.equal((await a.commit(kept)).status, 200, 'queues still owned commit fine');
+  });
+
+  test('expanding a subscribed topic hands the new queues out', async () => {
+    const topic = uniqueName('expand');
+    const group = uniqueName('g');
+    await createTopic(t.api, topic, 2);
+    await createGroup(t.api, group, [topic]);
+    const a = await joinGroup(t.api, group, 'a');
+    const b = await joinGroup(t.api, group, 'b');
+    await t.api.post(`/api/v1/admin/topics/${topic}/expand`, { queues: 2 });
+    assert.equal((await a.queues()).length, 2);
+    assert.equal((await b.queues()).length, 2);
+  });
+
+  test('a queue made unreadable is taken from its owner', async () => {
+    const topic = uniqueName('unreadable');
+    const group = uniqueName('g');
+    const created = await createTopic(t.api, topic, 2);
+    await createGroup(t.api, group, [topic]);
+    const a = await joinGroup(t.api, group, 'a');
+    assert.equal((await a.queues()).length, 2);
+    await t.api.patch(`/api/v1/admin/topics/${topic}/queues/${created.queues[0]!.id}`, { readable: false });
+    assert.deepEqual(await a.queues(), [created.queues[1]!.id]);
+  });
+});
