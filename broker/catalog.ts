@@ -1,8 +1,8 @@
 import type { MetadataDb } from '../shared/db/metadata-db';
 import type { Logger } from '../shared/logger';
 import { findDbNodeById, listDbNodes } from '../shared/metadata/nodes';
-import type { ConsumerGroup, DbNode, Queue, Topic } from '../shared/metadata/rows';
-import { findGroupByName, listGroups } from '../shared/metadata/groups';
+import type { ConsumerGroup, DbNode, Queue, Subscription, Topic } from '../shared/metadata/rows';
+import { allSubscriptions, findGroupByName, listGroups } from '../shared/metadata/groups';
 import { allAllocatedQueues, findQueueById, findTopicById, findTopicByName, listTopics, queuesOfTopic } from '../shared/metadata/topics';
 
 export interface TopicView {
@@ -30,6 +30,7 @@ export class Catalog {
   private queuesById = new Map<number, QueueView>();
   private nodesById = new Map<number, DbNode>();
   private groupsByName = new Map<string, ConsumerGroup>();
+  private tagFilters = new Map<string, Set<string>>();
   private timer: NodeJS.Timeout | undefined;
   private reloading: Promise<void> | undefined;
 
@@ -60,11 +61,12 @@ export class Catalog {
   }
 
   private async load(): Promise<void> {
-    const [topics, queues, nodes, groups] = await Promise.all([
+    const [topics, queues, nodes, groups, subscriptions] = await Promise.all([
       listTopics(this.db),
       allAllocatedQueues(this.db),
       listDbNodes(this.db),
       listGroups(this.db),
+      allSubscriptions(this.db),
     ]);
     const nodesById = new Map(nodes.map((n) => [n.id, n]));
     const topicsById = new Map(topics.map((t) => [t.id, t]));
@@ -84,6 +86,12 @@ export class Catalog {
     this.queuesById = queuesById;
     this.nodesById = nodesById;
     this.groupsByName = new Map(groups.map((g) => [g.name, g]));
+    this.tagFilters = new Map(subscriptions.filter((s: Subscription) => s.tags !== null).map((s) => [`${s.groupId}:${s.topicId}`, new Set(s.tags)]));
+  }
+
+  /** The tags a group's subscription to a topic accepts; undefined = every message. */
+  tagFilter(groupId: number, topicId: number): Set<string> | undefined {
+    return this.tagFilters.get(`${groupId}:${topicId}`);
   }
 
   async topic(name: string): Promise<TopicView | undefined> {

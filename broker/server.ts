@@ -14,6 +14,7 @@ import { requestContext } from './http/request-context';
 import { Producer } from './produce/producer';
 import { produceRoutes } from './produce/routes';
 import { QueueSignals } from './signals';
+import { Scheduler } from './schedule/scheduler';
 import { consumeRoutes } from './consume/routes';
 
 export interface Broker {
@@ -73,6 +74,8 @@ export async function startBroker(config: Config, logger: Logger = createLogger(
   const ctx: BrokerContext = { config, logger, db, nodes, catalog, signals: new QueueSignals(), closing: closing.signal };
   await catalog.start();
   const producer = new Producer(ctx);
+  const scheduler = new Scheduler(ctx, producer);
+  scheduler.start();
   const app = buildApp(ctx, producer, async () => {
     await db.raw('SELECT 1');
     return true;
@@ -99,6 +102,7 @@ export async function startBroker(config: Config, logger: Logger = createLogger(
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
       await Promise.race([closed, timeout]);
       server.closeAllConnections();
+      await scheduler.stop();
       catalog.stop();
       await nodes.closeAll();
       await db.destroy();

@@ -1,12 +1,16 @@
 import type { Knex } from 'knex';
 import * as initial from './001_initial';
+import * as failuresAndSchedules from './003_failures_and_schedules';
 
 /**
  * Migrations are listed here rather than discovered on disk, so the same list works under tsx
  * (tests) and from the compiled dist/ (npm start). Append new ones at the end; never edit one
  * that has landed.
  */
-const MIGRATIONS: readonly [name: string, migration: Knex.Migration][] = [['001_initial', initial]];
+const MIGRATIONS: readonly [name: string, migration: Knex.Migration][] = [
+  ['001_initial', initial],
+  ['003_failures_and_schedules', failuresAndSchedules],
+];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {
   getMigrations: async () => [...MIGRATIONS],

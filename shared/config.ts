@@ -30,6 +30,19 @@ export interface Config {
   produceMaxInFlightPerQueue: number;
   produceMaxPendingBytes: number;
   shutdownTimeoutMs: number;
+  // portal-jobs (DESIGN.md section 8)
+  jobsCleanHistoryEnabled: boolean;
+  jobsCleanHistoryCron: string;
+  jobsExpireConsumersEnabled: boolean;
+  jobsExpireConsumersCron: string;
+  jobLeaseMs: number;
+  cleanupBatchSize: number;
+  cleanupPauseMs: number;
+  cleanupStatementTimeoutMs: number;
+  jobRunRetentionHours: number;
+  maxDelayMs: number;
+  schedulerPollMs: number;
+  schedulerBatchSize: number;
 }
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
@@ -62,6 +75,18 @@ export const DEFAULT_CONFIG: Config = {
   produceMaxInFlightPerQueue: 4,
   produceMaxPendingBytes: 256 * MiB,
   shutdownTimeoutMs: 10_000,
+  jobsCleanHistoryEnabled: true,
+  jobsCleanHistoryCron: '0 * * * *',
+  jobsExpireConsumersEnabled: true,
+  jobsExpireConsumersCron: '*/10 * * * * *',
+  jobLeaseMs: 30_000,
+  cleanupBatchSize: 2_000,
+  cleanupPauseMs: 50,
+  cleanupStatementTimeoutMs: 60_000,
+  jobRunRetentionHours: 168,
+  maxDelayMs: 7 * 24 * 3600 * 1000,
+  schedulerPollMs: 200,
+  schedulerBatchSize: 500,
 };
 
 /** Environment variable for each key: camelCase → TABLEMQ_SNAKE_CASE. */
@@ -101,6 +126,20 @@ const configSchema = {
     produceMaxInFlightPerQueue: int(1, 64),
     produceMaxPendingBytes: int(1_024),
     shutdownTimeoutMs: int(0),
+    jobsCleanHistoryEnabled: { type: 'boolean' },
+    // Cron syntax is checked by portal-jobs at start (node-cron's parser); here only its shape.
+    jobsCleanHistoryCron: { type: 'string', minLength: 1, maxLength: 200 },
+    jobsExpireConsumersEnabled: { type: 'boolean' },
+    jobsExpireConsumersCron: { type: 'string', minLength: 1, maxLength: 200 },
+    // Renewed every third of it while a job runs; a dead holder blocks its job this long at most.
+    jobLeaseMs: int(500, 3_600_000),
+    cleanupBatchSize: int(1, 100_000),
+    cleanupPauseMs: int(0, 60_000),
+    cleanupStatementTimeoutMs: int(1_000),
+    jobRunRetentionHours: int(1),
+    maxDelayMs: int(0),
+    schedulerPollMs: int(10, 60_000),
+    schedulerBatchSize: int(1, 10_000),
   },
 } as const;
 
@@ -110,6 +149,11 @@ const validate = new Ajv({ allErrors: true }).compile<Config>(configSchema);
 
 /** Coerces an environment string to the type the key's default has. */
 function fromEnv(key: keyof Config, raw: string): unknown {
+  if (typeof DEFAULT_CONFIG[key] === 'boolean') {
+    // Only the two words: anything else stays a string and fails validation naming the key.
+    const word = raw.trim().toLowerCase();
+    return word === 'true' ? true : word === 'false' ? false : raw;
+  }
   if (typeof DEFAULT_CONFIG[key] !== 'number') return raw;
   const trimmed = raw.trim();
   // Number('') is 0 and Number('1e3') is 1000: only plain integers are accepted.

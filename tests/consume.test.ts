@@ -218,7 +218,7 @@ describe('admin views', () => {
     const consumers = await t.api.get(`/api/v1/admin/groups/${group}/consumers`);
     assert.equal(consumers.body.consumers.length, 1);
     assert.equal(consumers.body.consumers[0].name, 'viewer');
-    assert.equal(consumers.body.consumers[0].queues.length, 2);
+    assert.equal(consumers.body.consumers[0].queues.length, 3, "the topic's 2 queues and the group's retry queue");
     assert.equal(consumers.body.consumers[0].alive, true);
   });
 });

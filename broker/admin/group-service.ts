@@ -2,14 +2,15 @@ import { BrokerError } from '../../shared/errors';
 import { isDuplicate } from '../../shared/db/mysql-errors';
 import { writeAudit } from '../../shared/metadata/audit';
 import { consumersOfGroup } from '../../shared/metadata/consumers';
-import { bumpGeneration, findGroupByName, insertGroup, insertSubscription, lockGroup, setGroupPaused, subscriptionsOfGroup } from '../../shared/metadata/groups';
+import { bumpGeneration, findGroupByName, findSubscription, insertGroup, insertSubscription, lockGroup, setGroupPaused, subscriptionsOfGroup } from '../../shared/metadata/groups';
 import { insertOffsetIfMissing, offsetsOfGroup, resetOffset } from '../../shared/metadata/offsets';
-import type { ConsumerGroup, GroupMode, StartFrom } from '../../shared/metadata/rows';
-import { queuesOfTopic } from '../../shared/metadata/topics';
+import type { Knex } from 'knex';
+import type { ConsumerGroup, GroupMode, StartFrom, Topic } from '../../shared/metadata/rows';
+import { findTopicByName, queuesOfTopic } from '../../shared/metadata/topics';
 import { offsetBeforeTime } from '../../shared/messages/message-store';
 import { nodeTarget } from '../catalog';
 import type { BrokerContext } from '../context';
-import { queueMaxId, rebalanceGroups, requireTopic } from './topic-service';
+import { createTopic, queueMaxId, rebalanceGroups, requireTopic } from './topic-service';
 
 export function describeGroup(g: ConsumerGroup) {
   return { id: g.id, name: g.name, mode: g.mode, paused: g.paused, maxRetries: g.maxRetries, generation: g.generation, createdAt: g.createdAt.toISOString() };
@@ -39,34 +40,91 @@ export interface SubscribeRequest {
   start?: StartFrom;
   tags?: string[];
   maxRetries?: number;
+  backoffMs?: number[];
+}
+
+/** Name of a group's retry or dead topic for a source topic; readable, and within the name limit. */
+export function sideTopicName(group: ConsumerGroup, topic: Topic, kind: 'retry' | 'dead'): string {
+  const readable = `${group.name}.${topic.name}.${kind}`;
+  return readable.length <= 120 ? readable : `g${group.id}.t${topic.id}.${kind}`;
+}
+
+/** The group's retry or dead topic for `topic`, created (one queue) the first time it is needed. */
+async function ensureSideTopic(ctx: BrokerContext, group: ConsumerGroup, topic: Topic, kind: 'retry' | 'dead', actor: string): Promise<Topic> {
+  const name = sideTopicName(group, topic, kind);
+  const existing = await findTopicByName(ctx.db, name);
+  if (existing) {
+    if (existing.kind !== kind) throw new BrokerError('CONFLICT', `topic ${name} exists and is not a ${kind} topic`, { topic: name });
+    return existing;
+  }
+  try {
+    await createTopic(ctx, { name, queues: 1, retentionHours: topic.retentionHours, maxMessageBytes: topic.maxMessageBytes }, actor, kind);
+  } catch (err) {
+    // Two subscriptions raced to create it: the other one's topic serves us too.
+    if (!(err instanceof BrokerError && err.code === 'ALREADY_EXISTS')) throw err;
+  }
+  return requireTopic(ctx, name);
+}
+
+async function addOffsets(ctx: BrokerContext, trx: Knex.Transaction, groupId: number, topic: Topic, start: StartFrom): Promise<void> {
+  for (const queue of await queuesOfTopic(trx, topic.id)) {
+    const offset = start === 'earliest' ? 0 : await queueMaxId(ctx, queue);
+    await insertOffsetIfMissing(trx, { groupId, queueId: queue.id, topicId: topic.id, committedOffset: offset });
+  }
 }
 
 /**
  * Subscribes a group to a topic: one offset row per queue, starting at the queue's current MAX(id)
- * ("latest") or at 0 ("earliest"), then a rebalance hands the queues to the live consumers.
+ * ("latest") or at 0 ("earliest"), then a rebalance hands the queues to the live consumers. A
+ * normal topic also gets the group's retry and dead topics, and the group reads its retry topic.
  */
 export async function subscribe(ctx: BrokerContext, groupName: string, req: SubscribeRequest, actor: string) {
   const group = await requireGroup(ctx, groupName);
   const topic = await requireTopic(ctx, req.topic);
   const start = req.start ?? 'latest';
+  if (await findSubscription(ctx.db, group.id, topic.id)) {
+    throw new BrokerError('ALREADY_EXISTS', `group ${groupName} already subscribes to ${req.topic}`, { group: groupName, topic: req.topic });
+  }
+  const side = topic.kind === 'normal' ? { retry: await ensureSideTopic(ctx, group, topic, 'retry', actor), dead: await ensureSideTopic(ctx, group, topic, 'dead', actor) } : undefined;
   const id = await ctx.db.transaction(async (trx) => {
     await lockGroup(trx, group.id);
     let subscriptionId: number;
     try {
-      subscriptionId = await insertSubscription(trx, { groupId: group.id, topicId: topic.id, startFrom: start, tags: req.tags ?? null, maxRetries: req.maxRetries ?? null });
+      subscriptionId = await insertSubscription(trx, {
+        groupId: group.id,
+        topicId: topic.id,
+        startFrom: start,
+        tags: req.tags ?? null,
+        maxRetries: req.maxRetries ?? null,
+        retryTopicId: side?.retry.id ?? null,
+        deadTopicId: side?.dead.id ?? null,
+        backoffMs: req.backoffMs ?? null,
+      });
     } catch (err) {
       if (isDuplicate(err)) throw new BrokerError('ALREADY_EXISTS', `group ${groupName} already subscribes to ${req.topic}`, { group: groupName, topic: req.topic });
       throw err;
     }
-    for (const queue of await queuesOfTopic(trx, topic.id)) {
-      const offset = start === 'earliest' ? 0 : await queueMaxId(ctx, queue);
-      await insertOffsetIfMissing(trx, { groupId: group.id, queueId: queue.id, topicId: topic.id, committedOffset: offset });
+    await addOffsets(ctx, trx, group.id, topic, start);
+    if (side && !(await findSubscription(trx, group.id, side.retry.id))) {
+      await insertSubscription(trx, { groupId: group.id, topicId: side.retry.id, startFrom: 'earliest', tags: null, maxRetries: null });
+      await addOffsets(ctx, trx, group.id, side.retry, 'earliest');
     }
     await writeAudit(trx, { actor, action: 'group.subscribe', target: `group:${groupName}`, detail: { ...req, start } });
     return subscriptionId;
   });
+  await ctx.catalog.reload();
   await rebalanceGroups(ctx, [group.id]);
-  return { id, group: groupName, topic: req.topic, start, tags: req.tags ?? null, maxRetries: req.maxRetries ?? group.maxRetries };
+  return {
+    id,
+    group: groupName,
+    topic: req.topic,
+    start,
+    tags: req.tags ?? null,
+    maxRetries: req.maxRetries ?? group.maxRetries,
+    backoffMs: req.backoffMs ?? null,
+    retryTopic: side?.retry.name ?? null,
+    deadTopic: side?.dead.name ?? null,
+  };
 }
 
 export async function listSubscriptions(ctx: BrokerContext, groupName: string) {
@@ -79,6 +137,9 @@ export async function listSubscriptions(ctx: BrokerContext, groupName: string) {
       start: s.startFrom,
       tags: s.tags,
       maxRetries: s.maxRetries ?? group.maxRetries,
+      backoffMs: s.backoffMs,
+      retryTopic: s.retryTopicId === null ? null : ((await ctx.catalog.topicById(s.retryTopicId))?.name ?? null),
+      deadTopic: s.deadTopicId === null ? null : ((await ctx.catalog.topicById(s.deadTopicId))?.name ?? null),
     })),
   );
 }

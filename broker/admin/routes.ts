@@ -12,7 +12,7 @@ import { listTopics } from '../../shared/metadata/topics';
 interface AddDbNodeBody { name: string; host: string; port: number; database: string; user: string; password: string; readOnly: boolean }
 interface CreateTopicBody { name: string; queues: number; retentionHours?: number; maxMessageBytes?: number; owner?: string; dbNode?: string }
 interface GroupBody { name: string; mode?: 'cluster' | 'broadcast'; maxRetries?: number }
-interface SubscribeBody { topic: string; start?: 'latest' | 'earliest'; tags?: string[]; maxRetries?: number }
+interface SubscribeBody { topic: string; start?: 'latest' | 'earliest'; tags?: string[]; maxRetries?: number; backoffMs?: number[] }
 
 const check = {
   addDbNode: validator<AddDbNodeBody>(schemas.addDbNodeSchema),

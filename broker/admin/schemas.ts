@@ -75,6 +75,13 @@ export const subscribeSchema = {
     start: { enum: ['latest', 'earliest'], description: 'Where a new subscription starts reading' },
     tags: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, minItems: 1, maxItems: 64, uniqueItems: true },
     maxRetries: { type: 'integer', minimum: 0, maximum: 1000 },
+    backoffMs: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 64,
+      items: { type: 'integer', minimum: 0, maximum: 7 * 24 * 3600 * 1000 },
+      description: 'Retry delay by retry count (the last entry repeats); default 1s, 5s, 10s, 30s, 1m … 1h',
+    },
   },
 } as const;
 

@@ -17,42 +17,56 @@ export interface PullRequest {
 interface Source {
   view: QueueView;
   from: number;
+  tags: Set<string> | undefined;
 }
 
-interface Batch {
+/** What one queue gave a pull: the messages to hand out and how far the pull got in the queue. */
+interface QueueTake {
   view: QueueView;
   messages: StoredMessage[];
+  /** The id up to which this queue was read and handled (delivered, or skipped by the tag filter). */
+  position: number | undefined;
 }
 
 let rotation = 0;
 
 /**
- * Reads up to `max` messages fairly across the sources: about max/k from each queue first, then
- * more from the queues that had more, then takes round-robin (starting at a rotating queue) so no
- * queue starves another.
+ * Reads up to `max` safe messages fairly across the sources: about max/k from each queue first,
+ * then more from the queues that had more, then takes round-robin (starting at a rotating queue)
+ * so no queue starves another. Messages the group's tag filter rejects are passed over, but the
+ * queue's position moves past them so the commit does too and lag does not grow.
  */
-async function readFair(ctx: BrokerContext, sources: Source[], max: number): Promise<Batch[]> {
+async function readFair(ctx: BrokerContext, sources: Source[], max: number): Promise<QueueTake[]> {
   const share = Math.ceil(max / sources.length);
   const first = await Promise.all(sources.map((s) => readSafe(ctx, s.view, s.from, share)));
-  const batches = sources.map((s, i) => ({ view: s.view, messages: first[i]!.messages, more: !first[i]!.blocked && first[i]!.messages.length === share }));
-  let total = batches.reduce((n, b) => n + b.messages.length, 0);
-  const hungry = batches.filter((b) => b.more);
-  if (total < max && hungry.length > 0) {
-    const want = max - total;
-    const extra = await Promise.all(hungry.map((b) => readSafe(ctx, b.view, b.messages[b.messages.length - 1]!.id, want)));
-    hungry.forEach((b, i) => b.messages.push(...extra[i]!.messages));
-    total = batches.reduce((n, b) => n + b.messages.length, 0);
+  const reads = sources.map((s, i) => ({ source: s, rows: first[i]!.messages, more: !first[i]!.blocked && first[i]!.messages.length === share }));
+  const wanted = (s: Source, m: StoredMessage) => s.tags === undefined || (m.tag !== null && s.tags.has(m.tag));
+  const deliverable = () => reads.reduce((n, r) => n + r.rows.filter((m) => wanted(r.source, m)).length, 0);
+  const hungry = reads.filter((r) => r.more);
+  if (deliverable() < max && hungry.length > 0) {
+    const extra = await Promise.all(hungry.map((r) => readSafe(ctx, r.source.view, r.rows[r.rows.length - 1]!.id, max)));
+    hungry.forEach((r, i) => r.rows.push(...extra[i]!.messages));
   }
-  if (total <= max) return batches;
-  const taken = batches.map(() => 0);
-  rotation = (rotation + 1) % 1_000_000;
-  for (let n = 0, i = rotation % batches.length; n < max; i = (i + 1) % batches.length) {
-    if (taken[i]! < batches[i]!.messages.length) {
-      taken[i]!++;
-      n++;
+
+  const candidates = reads.map((r) => r.rows.filter((m) => wanted(r.source, m)));
+  const taken = candidates.map((c) => c.length);
+  if (taken.reduce((a, b) => a + b, 0) > max) {
+    taken.fill(0);
+    rotation = (rotation + 1) % 1_000_000;
+    for (let n = 0, i = rotation % reads.length; n < max; i = (i + 1) % reads.length) {
+      if (taken[i]! < candidates[i]!.length) {
+        taken[i]!++;
+        n++;
+      }
     }
   }
-  return batches.map((b, i) => ({ view: b.view, messages: b.messages.slice(0, taken[i]) }));
+  return reads.map((r, i) => {
+    const messages = candidates[i]!.slice(0, taken[i]);
+    const all = taken[i] === candidates[i]!.length;
+    // Every deliverable row taken: the position may run on over the filtered rows after it.
+    const position = all ? r.rows[r.rows.length - 1]?.id : messages[messages.length - 1]?.id;
+    return { view: r.source.view, messages, position };
+  });
 }
 
 function waitForMessages(ctx: BrokerContext, queueIds: number[], ms: number, signal: AbortSignal): Promise<void> {
@@ -71,14 +85,17 @@ function waitForMessages(ctx: BrokerContext, queueIds: number[], ms: number, sig
 
 /**
  * A pull: messages from the queues this consumer owns, after the committed offsets (or the
- * positions given), long-polling up to waitMs. Also counts as a heartbeat. Returns the JSON text.
+ * positions given), long-polling up to waitMs. Also counts as a heartbeat. Returns the JSON text;
+ * its `positions` are what the consumer commits once it has processed the messages.
  */
 export async function pull(ctx: BrokerContext, groupName: string, consumerId: number, req: PullRequest, signal: AbortSignal): Promise<string> {
   const group = await requireGroupForConsumers(ctx, groupName);
   if (!(await touchConsumer(ctx.db, group.id, consumerId, ctx.config.sessionTimeoutMs))) throw expired(groupName, consumerId);
   const max = Math.min(req.max ?? ctx.config.pullDefaultMax, ctx.config.pullMaxMessages);
   const deadline = Date.now() + Math.min(req.waitMs ?? 0, ctx.config.pullMaxWaitMs);
+  // Starts from the client's positions, then follows this pull's own progress over filtered rows.
   const positions = new Map((req.positions ?? []).map((p) => [p.queueId, p.offset]));
+  const advanced = new Set<number>();
 
   for (;;) {
     const owned = await offsetsOfConsumer(ctx.db, group.id, consumerId);
@@ -89,23 +106,30 @@ export async function pull(ctx: BrokerContext, groupName: string, consumerId: nu
       for (const o of owned) {
         const view = await ctx.catalog.queue(o.queueId);
         if (!view || !view.queue.readable) continue;
-        sources.push({ view, from: Math.max(o.committedOffset, positions.get(o.queueId) ?? 0) });
+        const from = Math.max(o.committedOffset, positions.get(o.queueId) ?? 0);
+        sources.push({ view, from, tags: ctx.catalog.tagFilter(group.id, view.topic.id) });
       }
     }
-    const batches = sources.length > 0 ? await readFair(ctx, sources, max) : [];
-    const count = batches.reduce((n, b) => n + b.messages.length, 0);
+    const takes = sources.length > 0 ? await readFair(ctx, sources, max) : [];
+    let count = 0;
+    for (const t of takes) {
+      count += t.messages.length;
+      if (t.position !== undefined) {
+        positions.set(t.view.queue.id, t.position);
+        advanced.add(t.view.queue.id);
+      }
+    }
     const remaining = deadline - Date.now();
+    const skippedOnly = count === 0 && takes.some((t) => t.position !== undefined);
     if (count > 0 || remaining <= 0 || signal.aborted) {
       const messages: string[] = [];
-      const nextPositions: string[] = [];
-      for (const b of batches) {
-        for (const m of b.messages) messages.push(messageJsonText(b.view.topic.name, b.view.queue.id, m));
-        const last = b.messages[b.messages.length - 1];
-        if (last) nextPositions.push(`{"queueId":${b.view.queue.id},"offset":${last.id}}`);
-      }
+      for (const t of takes) for (const m of t.messages) messages.push(messageJsonText(t.view.topic.name, t.view.queue.id, m));
+      const owners = new Set(owned.map((o) => o.queueId));
+      const nextPositions = [...advanced].filter((q) => owners.has(q)).map((q) => `{"queueId":${q},"offset":${positions.get(q)!}}`);
       return `{"generation":${generation},"messages":[${messages.join(',')}],"positions":[${nextPositions.join(',')}]}`;
     }
-    const wakeAfter = Math.min(remaining, ctx.config.pullPollIntervalMs);
-    await waitForMessages(ctx, owned.map((o) => o.queueId), wakeAfter, signal);
+    // Only filtered rows so far: read on at once from the new positions.
+    if (skippedOnly) continue;
+    await waitForMessages(ctx, owned.map((o) => o.queueId), Math.min(remaining, ctx.config.pullPollIntervalMs), signal);
   }
 }

@@ -1,16 +1,14 @@
 import { BrokerError } from '../../shared/errors';
 import { asStoreError } from '../../shared/db/mysql-errors';
 import { insertMessages, type NewMessage } from '../../shared/messages/message-store';
-import { nodeTarget, type QueueView } from '../catalog';
+import { insertScheduled } from '../../shared/metadata/schedules';
+import { nodeTarget, type QueueView, type TopicView } from '../catalog';
 import type { BrokerContext } from '../context';
 import { PendingBudget, QueueWriter } from './queue-writer';
 import { QueueRouter } from './routing';
 import type { ProduceMessage } from './schemas';
 
-export interface ProduceResult {
-  queueId: number;
-  id: number;
-}
+export type ProduceResult = { queueId: number; id: number } | { queueId: null; id: null; scheduledId: number; dueAt: string };
 
 /** The produce path: validate sizes, route, hand each queue's share to its group-commit writer. */
 export class Producer {
@@ -22,19 +20,35 @@ export class Producer {
     this.budget = new PendingBudget(ctx.config.produceMaxPendingBytes);
   }
 
-  async produce(topicName: string, messages: readonly ProduceMessage[]): Promise<ProduceResult[]> {
-    if (messages.length > this.ctx.config.maxMessagesPerRequest) {
-      throw new BrokerError('TOO_MANY_MESSAGES', `a request may carry at most ${this.ctx.config.maxMessagesPerRequest} messages`, {
-        count: messages.length,
-        limit: this.ctx.config.maxMessagesPerRequest,
-      });
-    }
+  async requireTopic(topicName: string): Promise<TopicView> {
     const view = await this.ctx.catalog.topic(topicName);
     if (!view) throw new BrokerError('TOPIC_NOT_FOUND', `topic ${topicName} does not exist`, { topic: topicName });
-    const { topic, writable } = view;
-    if (writable.length === 0) throw new BrokerError('NO_WRITABLE_QUEUE', `topic ${topicName} has no writable queue`, { topic: topicName });
+    return view;
+  }
+
+  async produce(topicName: string, messages: readonly ProduceMessage[]): Promise<ProduceResult[]> {
+    const { maxMessagesPerRequest, maxDelayMs } = this.ctx.config;
+    if (messages.length > maxMessagesPerRequest) {
+      throw new BrokerError('TOO_MANY_MESSAGES', `a request may carry at most ${maxMessagesPerRequest} messages`, { count: messages.length, limit: maxMessagesPerRequest });
+    }
+    const view = await this.requireTopic(topicName);
+    const { topic } = view;
 
     // Everything that can reject the request happens before any row is handed to a writer.
+    const now = Date.now();
+    messages.forEach((m, index) => {
+      if (m.delayMs !== undefined && m.deliverAt !== undefined) {
+        throw new BrokerError('VALIDATION_FAILED', `message ${index} has both delayMs and deliverAt; give one`, { index });
+      }
+    });
+    // deliverAt in the past means now. (The scheduler's clock is the metadata DB's; a broker
+    // clock that is off shifts a deliverAt by that much.)
+    const delays = messages.map((m) => (m.deliverAt === undefined ? (m.delayMs ?? 0) : Math.max(0, Date.parse(m.deliverAt) - now)));
+    delays.forEach((delay, index) => {
+      if (delay > maxDelayMs) {
+        throw new BrokerError('VALIDATION_FAILED', `message ${index} is delayed ${delay} ms; the most is ${maxDelayMs} ms`, { index, delayMs: delay, limit: maxDelayMs });
+      }
+    });
     const rows = messages.map((m, index): NewMessage => {
       const body = Buffer.from(JSON.stringify(m.body), 'utf8');
       if (body.length > topic.maxMessageBytes) {
@@ -44,26 +58,54 @@ export class Producer {
           limit: topic.maxMessageBytes,
         });
       }
-      return {
-        tag: m.tag ?? null,
-        key: m.key ?? null,
-        traceId: m.traceId ?? null,
-        headers: m.headers === undefined ? null : JSON.stringify(m.headers),
-        body,
-        retryCount: 0,
-      };
-    });
-
-    const byQueue = new Map<number, { indexes: number[]; rows: NewMessage[] }>();
-    messages.forEach((m, i) => {
-      const queue = this.router.pick(topic.id, writable, m.key ?? null);
-      let share = byQueue.get(queue.id);
-      if (!share) byQueue.set(queue.id, (share = { indexes: [], rows: [] }));
-      share.indexes.push(i);
-      share.rows.push(rows[i]!);
+      return { tag: m.tag ?? null, key: m.key ?? null, traceId: m.traceId ?? null, headers: m.headers === undefined ? null : JSON.stringify(m.headers), body, retryCount: 0 };
     });
 
     const results = new Array<ProduceResult>(messages.length);
+    const immediate = rows.map((_, i) => i).filter((i) => delays[i] === 0);
+    const delayed = rows.map((_, i) => i).filter((i) => delays[i]! > 0);
+    await Promise.all([
+      immediate.length > 0 &&
+        this.deliver(view, immediate.map((i) => rows[i]!)).then((placed) => {
+          placed.forEach((p, k) => (results[immediate[k]!] = p));
+        }),
+      delayed.length > 0 &&
+        this.schedule(
+          topic.id,
+          delayed.map((i) => rows[i]!),
+          delayed.map((i) => delays[i]!),
+        ).then((scheduled) => {
+          scheduled.forEach((s, k) => (results[delayed[k]!] = { queueId: null, id: null, scheduledId: s.id, dueAt: s.dueAt.toISOString() }));
+        }),
+    ]);
+    return results;
+  }
+
+  /** Durably parks messages until they are due; the scheduler moves them into the topic. */
+  async schedule(topicId: number, rows: readonly NewMessage[], delaysMs: readonly number[]): Promise<{ id: number; dueAt: Date }[]> {
+    try {
+      return await insertScheduled(
+        this.ctx.db,
+        rows.map((r, i) => ({ topicId, delayMs: delaysMs[i]!, tag: r.tag, key: r.key, traceId: r.traceId, headers: r.headers, body: r.body, retryCount: r.retryCount })),
+      );
+    } catch (err) {
+      throw asStoreError(err, 'the metadata database');
+    }
+  }
+
+  /** Routes rows to the topic's writable queues and waits until every one is committed. */
+  async deliver(view: TopicView, rows: readonly NewMessage[]): Promise<{ queueId: number; id: number }[]> {
+    const { topic, writable } = view;
+    if (writable.length === 0) throw new BrokerError('NO_WRITABLE_QUEUE', `topic ${topic.name} has no writable queue`, { topic: topic.name });
+    const byQueue = new Map<number, { indexes: number[]; rows: NewMessage[] }>();
+    rows.forEach((row, i) => {
+      const queue = this.router.pick(topic.id, writable, row.key);
+      let share = byQueue.get(queue.id);
+      if (!share) byQueue.set(queue.id, (share = { indexes: [], rows: [] }));
+      share.indexes.push(i);
+      share.rows.push(row);
+    });
+    const results = new Array<{ queueId: number; id: number }>(rows.length);
     await Promise.all(
       [...byQueue].map(async ([queueId, share]) => {
         const writer = await this.writerFor(queueId);
@@ -93,10 +135,10 @@ export class Producer {
     if (!view) throw new BrokerError('QUEUE_NOT_FOUND', `queue ${queueId} does not exist`);
     const conn = await this.ctx.nodes.get(nodeTarget(view.node));
     const table = view.queue.tableName;
-    const { produceBatchMaxRows: maxRows, produceBatchMaxBytes: maxBytes } = this.ctx.config;
+    const { produceBatchMaxRows: maxRows, produceBatchMaxBytes: maxBytes, produceMaxInFlightPerQueue: maxInFlight } = this.ctx.config;
     return new QueueWriter(
       (batch) => insertMessages(conn.pool, table, batch),
-      { maxRows, maxBytes, maxInFlight: this.ctx.config.produceMaxInFlightPerQueue },
+      { maxRows, maxBytes, maxInFlight },
       conn.idStep,
       this.budget,
       (lastId) => this.ctx.signals.appended(queueId, lastId),

@@ -17,6 +17,8 @@ export const produceSchema = {
           tag: { type: 'string', minLength: 1, maxLength: 64 },
           traceId: { type: 'string', minLength: 1, maxLength: 64 },
           headers: { type: 'object', additionalProperties: { type: 'string', maxLength: 4096 }, maxProperties: 64 },
+          delayMs: { type: 'integer', minimum: 0, description: 'Deliver this many ms from now (at most maxDelayMs)' },
+          deliverAt: { type: 'string', format: 'date-time', description: 'Deliver at this time (at most maxDelayMs ahead); not with delayMs' },
         },
       },
     },
@@ -29,6 +31,8 @@ export interface ProduceMessage {
   tag?: string;
   traceId?: string;
   headers?: Record<string, string>;
+  delayMs?: number;
+  deliverAt?: string;
 }
 
 export interface ProduceBody {

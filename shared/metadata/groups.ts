@@ -22,6 +22,7 @@ interface SubscriptionRecord {
   max_retries: number | null;
   retry_topic_id: number | null;
   dead_topic_id: number | null;
+  backoff_ms: string | null;
   created_at: Date;
 }
 
@@ -44,6 +45,7 @@ const toSubscription = (r: SubscriptionRecord): Subscription => ({
   maxRetries: r.max_retries,
   retryTopicId: r.retry_topic_id,
   deadTopicId: r.dead_topic_id,
+  backoffMs: r.backoff_ms === null ? null : (JSON.parse(r.backoff_ms) as number[]),
   createdAt: r.created_at,
 });
 
@@ -92,6 +94,9 @@ export interface NewSubscription {
   startFrom: StartFrom;
   tags: string[] | null;
   maxRetries: number | null;
+  retryTopicId?: number | null;
+  deadTopicId?: number | null;
+  backoffMs?: number[] | null;
 }
 
 export async function insertSubscription(db: Db, s: NewSubscription): Promise<number> {
@@ -101,6 +106,9 @@ export async function insertSubscription(db: Db, s: NewSubscription): Promise<nu
     start_from: s.startFrom,
     tags: s.tags === null ? null : JSON.stringify(s.tags),
     max_retries: s.maxRetries,
+    retry_topic_id: s.retryTopicId ?? null,
+    dead_topic_id: s.deadTopicId ?? null,
+    backoff_ms: s.backoffMs ? JSON.stringify(s.backoffMs) : null,
   });
   return Number(id);
 }
@@ -112,6 +120,27 @@ export async function subscriptionsOfGroup(db: Db, groupId: number): Promise<Sub
 
 export async function subscriptionsOfTopic(db: Db, topicId: number): Promise<Subscription[]> {
   const rows: SubscriptionRecord[] = await db('subscription').where({ topic_id: topicId }).orderBy('id');
+  return rows.map(toSubscription);
+}
+
+export async function findSubscription(db: Db, groupId: number, topicId: number): Promise<Subscription | undefined> {
+  const row: SubscriptionRecord | undefined = await db('subscription').where({ consumer_group_id: groupId, topic_id: topicId }).first();
+  return row && toSubscription(row);
+}
+
+/**
+ * The subscription whose failure policy applies to messages read from `topicId` by the group: the
+ * one that owns it as its retry topic, else the group's own subscription to it.
+ */
+export async function failurePolicyFor(db: Db, groupId: number, topicId: number): Promise<Subscription | undefined> {
+  const viaRetry: SubscriptionRecord | undefined = await db('subscription').where({ consumer_group_id: groupId, retry_topic_id: topicId }).first();
+  if (viaRetry) return toSubscription(viaRetry);
+  const direct: SubscriptionRecord | undefined = await db('subscription').where({ consumer_group_id: groupId, topic_id: topicId }).first();
+  return direct && toSubscription(direct);
+}
+
+export async function allSubscriptions(db: Db): Promise<Subscription[]> {
+  const rows: SubscriptionRecord[] = await db('subscription').select('*').orderBy('id');
   return rows.map(toSubscription);
 }
 

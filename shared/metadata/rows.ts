@@ -53,6 +53,8 @@ export interface Subscription {
   maxRetries: number | null;
   retryTopicId: number | null;
   deadTopicId: number | null;
+  /** Retry delays by retry count (ms); null = the default schedule. */
+  backoffMs: number[] | null;
   createdAt: Date;
 }
 

@@ -1,0 +1,128 @@
+import type { Knex } from 'knex';
+
+type Db = Knex | Knex.Transaction;
+
+/** A message waiting for its due time; moved into `topicId` by the scheduler. */
+export interface ScheduledMessage {
+  id: number;
+  topicId: number;
+  dueAt: Date;
+  tag: string | null;
+  key: string | null;
+  traceId: string | null;
+  headers: string | null;
+  body: Buffer;
+  retryCount: number;
+}
+
+export interface NewScheduledMessage {
+  topicId: number;
+  /** Either a delay from now by the metadata DB's clock, or an absolute time. */
+  delayMs?: number;
+  dueAt?: Date;
+  tag: string | null;
+  key: string | null;
+  traceId: string | null;
+  headers: string | null;
+  body: Buffer;
+  retryCount: number;
+}
+
+interface ScheduledRecord {
+  id: number;
+  topic_id: number;
+  due_at: Date;
+  tag: string | null;
+  msg_key: string | null;
+  trace_id: string | null;
+  headers: string | null;
+  body: Buffer;
+  retry_count: number;
+}
+
+/**
+ * One multi-row INSERT; returns each row's id and due time. Delays count from the metadata DB's
+ * clock, read in the same call, so brokers with skewed clocks schedule alike.
+ */
+export async function insertScheduled(db: Db, rows: readonly NewScheduledMessage[]): Promise<{ id: number; dueAt: Date }[]> {
+  if (rows.length === 0) return [];
+  const [clock] = (await db.raw('SELECT NOW(3) AS now, @@auto_increment_increment AS step')) as [{ now: Date; step: number }[]];
+  const now = clock[0]!.now.getTime();
+  const step = Number(clock[0]!.step);
+  const dueTimes = rows.map((r) => r.dueAt ?? new Date(now + Math.max(0, r.delayMs ?? 0)));
+  const [first] = await db('scheduled_message').insert(
+    rows.map((r, i) => ({
+      topic_id: r.topicId,
+      due_at: dueTimes[i],
+      tag: r.tag,
+      msg_key: r.key,
+      trace_id: r.traceId,
+      headers: r.headers,
+      body: r.body,
+      retry_count: r.retryCount,
+    })),
+  );
+  // A simple multi-row INSERT gets consecutive ids (stepping by auto_increment_increment).
+  return dueTimes.map((dueAt, i) => ({ id: Number(first) + i * step, dueAt }));
+}
+
+/**
+ * Due messages, earliest first, locked for this scheduler; SKIP LOCKED lets every broker run a
+ * scheduler without two of them moving the same row.
+ */
+export async function claimDueMessages(trx: Knex.Transaction, limit: number): Promise<ScheduledMessage[]> {
+  const rows: ScheduledRecord[] = await trx('scheduled_message')
+    .select('*')
+    .where('due_at', '<=', trx.raw('NOW(3)'))
+    .orderBy([{ column: 'due_at' }, { column: 'id' }])
+    .limit(limit)
+    .forUpdate()
+    .skipLocked();
+  return rows.map((r) => ({
+    id: Number(r.id),
+    topicId: r.topic_id,
+    dueAt: r.due_at,
+    tag: r.tag,
+    key: r.msg_key,
+    traceId: r.trace_id,
+    headers: r.headers,
+    body: r.body,
+    retryCount: r.retry_count,
+  }));
+}
+
+export async function deleteScheduled(trx: Knex.Transaction, ids: readonly number[]): Promise<void> {
+  if (ids.length > 0) await trx('scheduled_message').whereIn('id', ids).delete();
+}
+
+/** Milliseconds until the next scheduled message is due (by the DB clock), or null when none. */
+export async function msUntilNextDue(db: Db): Promise<number | null> {
+  const row: { ms: number | null } | undefined = await db('scheduled_message')
+    .select(db.raw('TIMESTAMPDIFF(MICROSECOND, NOW(3), MIN(due_at)) DIV 1000 AS ms'))
+    .first();
+  return row?.ms === null || row?.ms === undefined ? null : Number(row.ms);
+}
+
+export async function countScheduled(db: Db, topicId?: number): Promise<number> {
+  const q = db('scheduled_message').count({ n: '*' });
+  if (topicId !== undefined) q.where({ topic_id: topicId });
+  const row = (await q.first()) as { n: number } | undefined;
+  return Number(row?.n ?? 0);
+}
+
+// ---- failures ----
+
+/**
+ * Records that a group failed a message. Returns false when it was already recorded (the same
+ * failure reported twice), in which case the caller must not schedule another retry.
+ */
+export async function recordFailure(
+  trx: Knex.Transaction,
+  f: { groupId: number; queueId: number; messageId: number; retryCount: number; outcome: 'retry' | 'dead'; reason: string | null },
+): Promise<boolean> {
+  const [result] = (await trx.raw(
+    'INSERT IGNORE INTO failed_message (consumer_group_id, queue_id, message_id, retry_count, outcome, reason) VALUES (?, ?, ?, ?, ?, ?)',
+    [f.groupId, f.queueId, f.messageId, f.retryCount, f.outcome, f.reason],
+  )) as [{ affectedRows: number }];
+  return result.affectedRows === 1;
+}
