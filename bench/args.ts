@@ -43,6 +43,7 @@ const USAGE = `usage: npm run bench -- [flags]
   --peers a,b           run only these peers (pg-boss, PgQ, BullMQ, RabbitMQ)
   --no-peers            skip the peers
   --only g1,g2          run only these groups: ${SCENARIO_GROUPS.join(', ')}
+                        (consume includes the raw SELECT baseline; baselines = the raw INSERTs)
   --profile             CPU-profile the broker during each broker scenario (slows it a little)
   --out DIR             where the JSON report goes (default bench-results)`;
 

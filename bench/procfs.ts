@@ -73,3 +73,14 @@ export function machineBusySeconds(): number | undefined {
   const busy = ticks.slice(0, 8).reduce((sum, t, i) => (i === 3 || i === 4 ? sum : sum + (Number.isFinite(t) ? t : 0)), 0);
   return busy / CLOCK_TICKS_PER_SEC;
 }
+
+/** Cores the machine keeps busy over `ms`, this process excluded (it sleeps meanwhile anyway). */
+export async function machineBusyCores(ms: number): Promise<number | undefined> {
+  const a = machineBusySeconds();
+  const selfA = processCpuSeconds(process.pid);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const b = machineBusySeconds();
+  const selfB = processCpuSeconds(process.pid);
+  if (a === undefined || b === undefined) return undefined;
+  return Math.max(0, b - a - ((selfB ?? 0) - (selfA ?? 0))) / (ms / 1000);
+}

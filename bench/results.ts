@@ -1,4 +1,5 @@
 /** Shapes of what one benchmark run measures; report.ts prints them and run.ts writes them as JSON. */
+import type { BenchOptions } from './args';
 import type { PeerResult } from './peers';
 import type { ProfileSummary } from './profile';
 
@@ -91,13 +92,16 @@ export interface MachineInfo {
 export interface BenchReport {
   startedAt: string;
   finishedAt: string;
-  options: unknown;
+  options: BenchOptions;
   machine: MachineInfo;
   database: string;
+  /** Cores busy on the machine during the second before the run (someone else's work skews every figure). */
+  busyBeforeStartCores?: number;
   /** The broker's effective config, as the child loaded it. */
   brokerConfig?: unknown;
   brokerPeakRssMb?: number;
   ceilingPeakRssMb?: number;
+  brokerWarnings?: string;
   scenarios: ScenarioResult[];
   checks: Check[];
   peers: PeerResult[];

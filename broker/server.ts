@@ -1,12 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { parseMysqlUrl, type Config } from '../shared/config';
-import { createMetadataDb, ensureDatabase, migrateLatest } from '../shared/db/metadata-db';
+import type { Config } from '../shared/config';
+import { prepareMetadata } from '../shared/db/prepare-metadata';
 import { createLogger, type Logger } from '../shared/logger';
-import { insertDefaultNodeIfNone } from '../shared/metadata/nodes';
 import { NodePools } from '../shared/messages/node-pools';
 import { adminRoutes } from './admin/routes';
+import { messageRoutes } from './admin/message-routes';
 import { Catalog } from './catalog';
 import type { BrokerContext } from './context';
 import { errorHandler, notFoundHandler, requireJsonBody } from './http/errors';
@@ -24,25 +24,8 @@ export interface Broker {
   stop(): Promise<void>;
 }
 
-/**
- * Prepares the metadata DB: creates the database if missing, runs migrations and seeds the
- * metadata DB itself as db node `default` when there is no node yet (all under one named lock).
- */
-export async function prepareMetadata(config: Config, logger: Logger) {
-  const target = parseMysqlUrl(config.mysqlUrl);
-  await ensureDatabase(target);
-  const db = createMetadataDb(target, config.metadataPoolSize, logger);
-  try {
-    await migrateLatest(db, async () => {
-      const seeded = await insertDefaultNodeIfNone(db, { name: 'default', ...target, readOnly: false });
-      if (seeded) logger.info('registered the metadata database as db node "default"', { host: target.host, database: target.database });
-    });
-  } catch (err) {
-    await db.destroy();
-    throw err;
-  }
-  return db;
-}
+/** Moved to shared/ (portal-jobs prepares the metadata DB the same way); re-exported for callers here. */
+export { prepareMetadata };
 
 export function buildApp(ctx: BrokerContext, producer: Producer, isReady: () => Promise<boolean>): express.Express {
   const app = express();
@@ -59,6 +42,7 @@ export function buildApp(ctx: BrokerContext, producer: Producer, isReady: () => 
   app.use(requireJsonBody);
   app.use(express.json({ limit: ctx.config.maxRequestBytes, strict: false, type: 'application/json' }));
   app.use('/api/v1/admin', adminRoutes(ctx));
+  app.use('/api/v1/admin', messageRoutes(ctx));
   app.use('/api/v1/topics', produceRoutes(ctx, producer));
   app.use('/api/v1/groups', consumeRoutes(ctx));
   app.use(notFoundHandler);

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as initial from './001_initial';
+import * as portalJobs from './002_portal_jobs';
 import * as failuresAndSchedules from './003_failures_and_schedules';
 
 /**
@@ -9,6 +10,7 @@ import * as failuresAndSchedules from './003_failures_and_schedules';
  */
 const MIGRATIONS: readonly [name: string, migration: Knex.Migration][] = [
   ['001_initial', initial],
+  ['002_portal_jobs', portalJobs],
   ['003_failures_and_schedules', failuresAndSchedules],
 ];
 

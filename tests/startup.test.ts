@@ -9,6 +9,7 @@ import { apiClient, testConfig } from './helpers/broker';
 import { freshDatabase, MYSQL, sqlClient } from './helpers/db';
 import { startTcpProxy } from './helpers/tcp-proxy';
 import mysql from 'mysql2/promise';
+import { migrationSource } from '../migrations';
 
 process.env.TABLEMQ_LOG_SILENT ??= '1';
 const logger = createLogger('error', 'test');
@@ -48,7 +49,8 @@ describe('start-up', () => {
     await Promise.all(dbs.map((d) => d.destroy()));
     const sql = await sqlClient(fresh.name);
     assert.equal(await sql.count('db_node'), 1);
-    assert.equal(await sql.count('knex_migrations'), 1);
+    // Each migration recorded once, however many migrators raced.
+    assert.equal(await sql.count('knex_migrations'), (await migrationSource.getMigrations([])).length);
     await sql.end();
   });
 

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { BrokerContext } from '../context';
 import { checkName, parseId, validator } from '../http/validation';
 import { actorOf } from './actor';
+import { jobsRoutes } from './jobs-routes';
 import { createGroup, describeGroup, groupLag, listConsumers, listSubscriptions, requireGroup, resetOffsets, setPaused, subscribe, type ResetTarget } from './group-service';
 import { addDbNode, addSpareQueues, listNodes, requireNode, describeNode } from './node-service';
 import * as schemas from './schemas';
@@ -93,5 +94,6 @@ export function adminRoutes(ctx: BrokerContext): Router {
     res.json(await resetOffsets(ctx, checkName('group', req.params.group), body.topic, body.to, actorOf(req)));
   });
 
+  r.use(jobsRoutes(ctx)); // GET /jobs: portal-jobs runs and leases
   return r;
 }

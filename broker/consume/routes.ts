@@ -4,12 +4,14 @@ import { checkName, parseId, validator } from '../http/validation';
 import { commit, type CommitRequest } from './commit';
 import { heartbeat, leave, register } from './membership';
 import { pull, type PullRequest } from './pull';
-import { commitSchema, pullSchema, registerSchema } from './schemas';
+import { commitSchema, failSchema, pullSchema, registerSchema } from './schemas';
+import { fail, type FailRequest } from './fail';
 
 const check = {
   register: validator<{ name: string; host?: string }>(registerSchema),
   pull: validator<PullRequest>(pullSchema),
   commit: validator<CommitRequest>(commitSchema),
+  fail: validator<FailRequest>(failSchema),
 };
 
 /** /api/v1/groups/{group}/consumers: the consumer protocol (DESIGN.md section 4). */
@@ -45,6 +47,10 @@ export function consumeRoutes(ctx: BrokerContext): Router {
 
   r.post('/:group/consumers/:id/commit', async (req, res) => {
     res.json(await commit(ctx, checkName('group', req.params.group), parseId('consumerId', req.params.id), check.commit(req.body)));
+  });
+
+  r.post('/:group/consumers/:id/fail', async (req, res) => {
+    res.json(await fail(ctx, checkName('group', req.params.group), parseId('consumerId', req.params.id), check.fail(req.body)));
   });
 
   r.delete('/:group/consumers/:id', async (req, res) => {

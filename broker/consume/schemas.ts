@@ -52,3 +52,24 @@ export const commitSchema = {
     generation: { type: 'integer', minimum: 0, description: 'Generation from the pull that delivered the messages (recommended)' },
   },
 } as const;
+
+export const failSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['messages'],
+  properties: {
+    messages: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 1_000,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['queueId', 'id'],
+        properties: { queueId: { type: 'integer', minimum: 1 }, id: { type: 'integer', minimum: 1 } },
+      },
+    },
+    reason: { type: 'string', maxLength: 1000, description: 'Why processing failed; kept with the retried and dead message' },
+    generation: { type: 'integer', minimum: 0 },
+  },
+} as const;

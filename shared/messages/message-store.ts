@@ -142,3 +142,95 @@ export async function offsetBeforeTime(pool: Pool, table: string, at: Date): Pro
   if (first === null || first === undefined) return maxId(pool, table);
   return Number(first) - 1;
 }
+
+/** A page of messages after `afterId`, optionally narrowed by key or creation time (admin lookups). */
+export async function findMessages(
+  pool: Pool,
+  table: string,
+  filter: { afterId: number; limit: number; key?: string; from?: Date; to?: Date },
+): Promise<StoredMessage[]> {
+  const where = ['id > ?'];
+  const params: unknown[] = [filter.afterId];
+  if (filter.key !== undefined) {
+    where.push('msg_key = ?');
+    params.push(filter.key);
+  }
+  if (filter.from !== undefined) {
+    where.push('created_at >= ?');
+    params.push(filter.from);
+  }
+  if (filter.to !== undefined) {
+    where.push('created_at < ?');
+    params.push(filter.to);
+  }
+  params.push(filter.limit);
+  const [rows] = await pool.query<MessageRow[]>(
+    `SELECT ${MESSAGE_COLUMNS} FROM ${quotedTable(table)} WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`,
+    params,
+  );
+  return rows.map(toStored);
+}
+
+/** Deletes the given ids (dead-topic purge and resend); returns how many existed. */
+export async function deleteMessages(pool: Pool, table: string, ids: readonly number[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const [result] = await pool.query<ResultSetHeader>(`DELETE FROM ${quotedTable(table)} WHERE id IN (?)`, [ids]);
+  return result.affectedRows;
+}
+
+// ---- history cleanup (portal-jobs clean-history) ----
+
+/** The retention cutoff by the node's own clock: process clocks never decide what is old. */
+export async function cutoffHoursAgo(pool: Pool, hours: number): Promise<Date> {
+  const [rows] = await pool.query<RowDataPacket[]>('SELECT NOW(3) - INTERVAL ? HOUR AS cutoff', [hours]);
+  const cutoff = rows[0]?.cutoff as Date | undefined;
+  if (!(cutoff instanceof Date)) throw new Error('the node did not answer NOW(3)');
+  return cutoff;
+}
+
+/**
+ * The highest id among the `scan` oldest rows created before `cutoff`; 0 when there is none.
+ * Walks idx_created_at in order and stops after `scan` entries, so it stays bounded however much
+ * history is due; the caller deletes up to this id, then asks again.
+ */
+export async function maxIdAmongOldest(pool: Pool, table: string, cutoff: Date, scan: number): Promise<number> {
+  const [rows] = await pool.query<RowDataPacket[]>(
+    `SELECT MAX(id) AS hi FROM (SELECT id FROM ${quotedTable(table)} FORCE INDEX (idx_created_at) ` +
+      'WHERE created_at < ? ORDER BY created_at LIMIT ?) AS oldest',
+    [cutoff, scan],
+  );
+  return Number(rows[0]?.hi ?? 0);
+}
+
+/**
+ * The next ids (ascending, at most `limit`) created before `cutoff` in (afterId, upToId]. Forced
+ * onto the primary key: a range scan from afterId that stops after `limit` matches, instead of
+ * reading every old row of idx_created_at and sorting them for each batch.
+ */
+export async function idsOlderThan(pool: Pool, table: string, afterId: number, upToId: number, cutoff: Date, limit: number): Promise<number[]> {
+  const [rows] = await pool.query<RowDataPacket[]>(
+    `SELECT id FROM ${quotedTable(table)} FORCE INDEX (PRIMARY) WHERE id > ? AND id <= ? AND created_at < ? ORDER BY id LIMIT ?`,
+    [afterId, upToId, cutoff, limit],
+  );
+  return rows.map((r) => Number(r.id));
+}
+
+/**
+ * Deletes the rows created before `cutoff` with ids in [fromId, toId] (one batch found by
+ * idsOlderThan). The id range bounds the statement; the created_at test spares a newer row whose
+ * id happens to lie inside it. Under READ COMMITTED it locks only the rows it deletes.
+ */
+export async function deleteOlderThanInRange(pool: Pool, table: string, fromId: number, toId: number, cutoff: Date): Promise<number> {
+  const [result] = await pool.query<ResultSetHeader>(
+    `DELETE FROM ${quotedTable(table)} WHERE id BETWEEN ? AND ? AND created_at < ?`,
+    [fromId, toId, cutoff],
+  );
+  return result.affectedRows;
+}
+
+/** MIN(id) by the primary key; null when the table is empty. */
+export async function minId(pool: Pool, table: string): Promise<number | null> {
+  const [rows] = await pool.query<RowDataPacket[]>(`SELECT MIN(id) AS min_id FROM ${quotedTable(table)}`);
+  const min = rows[0]?.min_id;
+  return min === null || min === undefined ? null : Number(min);
+}

@@ -96,3 +96,19 @@ export async function deleteOffsetsOfQueues(db: Db, groupId: number, queueIds: r
 export async function raiseOffsetsOfQueue(db: Db, queueId: number, floor: number): Promise<number> {
   return db('queue_offset').where({ queue_id: queueId }).where('committed_offset', '<', floor).update({ committed_offset: floor });
 }
+
+/**
+ * The lowest committed offset of a queue among the groups that still subscribe to its topic
+ * (offset rows of unsubscribed groups linger and must not count); null when no group reads it.
+ * History cleanup counts rows above it as deleted before every group consumed them.
+ */
+export async function minCommittedOffsetOfQueue(db: Db, queueId: number): Promise<number | null> {
+  const row: { low?: number | string | null } | undefined = await db('queue_offset as o')
+    .join('subscription as s', function () {
+      this.on('s.consumer_group_id', '=', 'o.consumer_group_id').andOn('s.topic_id', '=', 'o.topic_id');
+    })
+    .where('o.queue_id', queueId)
+    .min({ low: 'o.committed_offset' })
+    .first();
+  return row?.low === null || row?.low === undefined ? null : Number(row.low);
+}

@@ -1,0 +1,63 @@
+import { toError } from '../shared/errors';
+import { failAbandonedRuns, findLease, finishJobRun, insertJobRun } from '../shared/metadata/jobs';
+import type { JobsContext } from './context';
+import type { JobCounts, JobDefinition } from './jobs/job';
+import { acquireLease } from './lease';
+
+/** Why a run starts: a cron tick (the slot node-cron fired for) or an operator's `run <job>`. */
+export type RunTrigger = { kind: 'schedule'; slot: Date } | { kind: 'manual' };
+
+export type RunOutcome =
+  /** Another instance holds the job's lease: it runs (or just ran) there. */
+  | { kind: 'lease-held'; holder: string | null; until: Date | null }
+  /** This tick already has a run (another instance finished it before this one got the lease). */
+  | { kind: 'already-ran' }
+  | { kind: 'finished'; runId: number; status: 'succeeded' | 'failed'; counts: JobCounts; durationMs: number; error?: string };
+
+/**
+ * One run of a job: take the lease, open the job_run row (once per cron tick across all instances),
+ * run with the lease renewed, record the outcome, release the lease.
+ *
+ * Two guards, because each alone leaves a gap: the lease makes runs of a job exclusive in time
+ * (and hands a dead holder's job over once its lease expires); the unique (job, scheduled_for) key
+ * of job_run makes a tick run once even when a second instance processes the same tick late, after
+ * the first one already finished and released the lease.
+ */
+export async function runJob(ctx: JobsContext, job: JobDefinition, trigger: RunTrigger, stopping?: AbortSignal): Promise<RunOutcome> {
+  const lease = await acquireLease(ctx, job.name);
+  if (!lease) {
+    const current = await findLease(ctx.db, job.name).catch(() => undefined);
+    return { kind: 'lease-held', holder: current?.holder ?? null, until: current?.expiresAt ?? null };
+  }
+  try {
+    const abandoned = await failAbandonedRuns(ctx.db, job.name, ctx.holder, {
+      counts: {},
+      error: 'abandoned: its holder stopped renewing the lease (died or stalled) before the run finished',
+    });
+    if (abandoned > 0) ctx.logger.warn('marked runs of a lost lease holder as failed', { job: job.name, runs: abandoned });
+
+    const scheduledFor = trigger.kind === 'schedule' ? trigger.slot : null;
+    const runId = await insertJobRun(ctx.db, { job: job.name, holder: ctx.holder, triggeredBy: trigger.kind === 'schedule' ? 'schedule' : 'manual', scheduledFor });
+    if (runId === undefined) return { kind: 'already-ran' };
+
+    const logger = ctx.logger.child({ job: job.name, runId, holder: ctx.holder });
+    const counts: JobCounts = {};
+    const signal = stopping ? AbortSignal.any([lease.signal, stopping]) : lease.signal;
+    const started = Date.now();
+    logger.debug('job run started', { trigger: trigger.kind, scheduledFor: scheduledFor?.toISOString() ?? null });
+    let error: Error | undefined;
+    try {
+      await job.run(ctx, { logger, signal, counts });
+    } catch (err) {
+      error = toError(err);
+    }
+    const durationMs = Date.now() - started;
+    const status = error ? 'failed' : 'succeeded';
+    await finishJobRun(ctx.db, runId, status, error ? { counts, error: error.message } : { counts });
+    if (error) logger.error('job run failed', { durationMs, counts, err: error.message });
+    else logger.info('job run succeeded', { durationMs, counts });
+    return { kind: 'finished', runId, status, counts, durationMs, ...(error ? { error: error.message } : {}) };
+  } finally {
+    await lease.release();
+  }
+}
