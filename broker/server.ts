@@ -30,6 +30,8 @@ export { prepareMetadata };
 export function buildApp(ctx: BrokerContext, producer: Producer, isReady: () => Promise<boolean>): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // Weak ETags hash every response body (sha1): wasted work for an API whose answers are never cached.
+  app.set('etag', false);
   app.set('trust proxy', false);
   app.use(requestContext(ctx.logger));
   app.get('/healthz', (_req, res) => {

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { BrokerError, httpStatus, toError } from '../../shared/errors';
 import { asStoreError } from '../../shared/db/mysql-errors';
 import type { Logger } from '../../shared/logger';
+import { requestLogger } from './request-context';
 
 /** Body-parser errors carry a `type`; map the ones a client can cause to our error codes. */
 function fromBodyParser(err: unknown): BrokerError | undefined {
@@ -23,7 +24,7 @@ function fromBodyParser(err: unknown): BrokerError | undefined {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (caught, req, res, _next) => {
     const err = fromBodyParser(caught) ?? asStoreError(caught, 'the database');
-    const log = (res.locals.logger as Logger | undefined) ?? logger;
+    const log = requestLogger(logger, res);
     if (err instanceof BrokerError) {
       const status = httpStatus(err.code);
       if (status >= 500) log.warn('request failed', { code: err.code, err: toError(err.cause ?? err).message });

@@ -1,20 +1,35 @@
-import { randomUUID } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import { randomBytes } from 'node:crypto';
+import type { RequestHandler, Response } from 'express';
 import type { Logger } from '../../shared/logger';
 
-/** Gives each request an id (or keeps the caller's X-Request-Id) and a child logger carrying it. */
+/** A per-process random prefix plus a counter: unique ids without a UUID per request. */
+const prefix = randomBytes(4).toString('hex');
+let counter = 0;
+
+/**
+ * Gives each request an id (or keeps the caller's X-Request-Id), echoed in X-Request-Id. Child
+ * loggers are made only when something is logged (`requestLogger`), which keeps them off the
+ * hot path of produce and pull.
+ */
 export function requestContext(logger: Logger): RequestHandler {
   return (req, res, next) => {
-    const given = req.header('x-request-id');
-    const requestId = given && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : `${prefix}-${(++counter).toString(36)}`;
     res.setHeader('X-Request-Id', requestId);
-    const log = logger.child({ requestId });
-    res.locals.logger = log;
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      log.http('request', { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 });
-    });
+    res.locals.requestId = requestId;
+    if (logger.isLevelEnabled('http')) {
+      const started = process.hrtime.bigint();
+      res.on('finish', () => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        logger.http('request', { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 });
+      });
+    }
     next();
   };
+}
+
+/** The logger for one request, carrying its id. */
+export function requestLogger(logger: Logger, res: Response): Logger {
+  const requestId = res.locals.requestId as string | undefined;
+  return requestId ? logger.child({ requestId }) : logger;
 }

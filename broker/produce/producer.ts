@@ -50,11 +50,13 @@ export class Producer {
       }
     });
     const rows = messages.map((m, index): NewMessage => {
-      const body = Buffer.from(JSON.stringify(m.body), 'utf8');
-      if (body.length > topic.maxMessageBytes) {
-        throw new BrokerError('MESSAGE_TOO_LARGE', `message ${index} is ${body.length} bytes; topic ${topicName} allows ${topic.maxMessageBytes}`, {
+      const body = JSON.stringify(m.body);
+      // A UTF-16 code unit is at most 3 UTF-8 bytes: only bodies that could be too large are measured.
+      const bytes = body.length * 3 > topic.maxMessageBytes ? Buffer.byteLength(body, 'utf8') : body.length;
+      if (bytes > topic.maxMessageBytes) {
+        throw new BrokerError('MESSAGE_TOO_LARGE', `message ${index} is ${bytes} bytes; topic ${topicName} allows ${topic.maxMessageBytes}`, {
           index,
-          bytes: body.length,
+          bytes,
           limit: topic.maxMessageBytes,
         });
       }

@@ -11,7 +11,11 @@ export interface NewMessage {
   key: string | null;
   traceId: string | null;
   headers: string | null; // JSON text
-  body: Buffer; // JSON text of the message body
+  /**
+   * The JSON text of the message body. A string is sent as an escaped literal, a Buffer as hex,
+   * which doubles the bytes on the wire: the produce path passes strings.
+   */
+  body: string | Buffer;
   retryCount: number;
 }
 

@@ -24,7 +24,7 @@ export interface NewScheduledMessage {
   key: string | null;
   traceId: string | null;
   headers: string | null;
-  body: Buffer;
+  body: string | Buffer; // JSON text
   retryCount: number;
 }
 
