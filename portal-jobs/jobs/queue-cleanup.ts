@@ -84,9 +84,10 @@ export async function cleanQueue(ctx: JobsContext, run: JobRun, topic: Topic, qu
 }
 
 /**
- * The floor is the oldest remaining id − 1, but never above the highest id this run deleted: every
- * id up to that one was handed out before a row older than the retention was written, so none can
- * still be an insert in flight. Above it an id may be, and raising past it would skip that row.
+ * The floor is the oldest remaining id − 1, but never above the highest id this run deleted. That
+ * row's created_at (always the server's clock at insert, see queue-table.ts) is older than the
+ * retention, so every lower id was handed out even earlier, and no insert runs that long: none of
+ * them can still be in flight. Above it an id may be, and raising past it would skip that row.
  */
 async function raiseOffsetsBelowFloor(ctx: JobsContext, queue: Queue, pool: Pool, highestDeleted: number): Promise<number> {
   const oldest = await minId(pool, queue.tableName);
