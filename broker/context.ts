@@ -3,6 +3,7 @@ import type { MetadataDb } from '../shared/db/metadata-db';
 import type { Logger } from '../shared/logger';
 import type { NodePools } from '../shared/messages/node-pools';
 import type { Catalog } from './catalog';
+import type { Metrics } from './metrics';
 import type { QueueSignals } from './signals';
 
 /** Everything a request handler may use; built once in server.ts. */
@@ -15,4 +16,5 @@ export interface BrokerContext {
   signals: QueueSignals;
   /** Aborted when the broker begins to shut down: long-polls answer at once. */
   closing: AbortSignal;
+  metrics: Metrics;
 }

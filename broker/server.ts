@@ -14,6 +14,7 @@ import { requestContext } from './http/request-context';
 import { Producer } from './produce/producer';
 import { produceRoutes } from './produce/routes';
 import { QueueSignals } from './signals';
+import { Metrics } from './metrics';
 import { Scheduler } from './schedule/scheduler';
 import { consumeRoutes } from './consume/routes';
 
@@ -41,6 +42,9 @@ export function buildApp(ctx: BrokerContext, producer: Producer, isReady: () => 
     const ready = await isReady().catch(() => false);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready' });
   });
+  app.get('/metrics', (_req, res) => {
+    res.type('text/plain; version=0.0.4').send(ctx.metrics.text());
+  });
   app.use(requireJsonBody);
   app.use(express.json({ limit: ctx.config.maxRequestBytes, strict: false, type: 'application/json' }));
   app.use('/api/v1/admin', adminRoutes(ctx));
@@ -57,9 +61,11 @@ export async function startBroker(config: Config, logger: Logger = createLogger(
   const nodes = new NodePools({ poolSize: config.nodePoolSize, statementTimeoutMs: config.produceStatementTimeoutMs, logger });
   const catalog = new Catalog(db, logger, config.metadataRefreshMs);
   const closing = new AbortController();
-  const ctx: BrokerContext = { config, logger, db, nodes, catalog, signals: new QueueSignals(), closing: closing.signal };
+  const metrics = new Metrics();
+  const ctx: BrokerContext = { config, logger, db, nodes, catalog, signals: new QueueSignals(), closing: closing.signal, metrics };
   await catalog.start();
   const producer = new Producer(ctx);
+  metrics.gauge('tablemq_produce_pending_bytes', 'Bytes accepted by produce requests and not yet committed', () => producer.budget.pendingBytes);
   const scheduler = new Scheduler(ctx, producer);
   scheduler.start();
   const app = buildApp(ctx, producer, async () => {

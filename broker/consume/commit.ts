@@ -5,6 +5,7 @@ import { commitOffsets, offsetsOfConsumer } from '../../shared/metadata/offsets'
 import type { BrokerContext } from '../context';
 import { queueMaxId } from '../admin/topic-service';
 import { expired, requireGroupForConsumers } from './membership';
+import { METRIC } from '../metrics';
 
 export interface CommitRequest {
   offsets: { queueId: number; offset: number }[];
@@ -43,5 +44,6 @@ export async function commit(ctx: BrokerContext, groupName: string, consumerId: 
       throw new BrokerError('REBALANCED', `consumer ${consumerId} no longer owns queue(s) ${fenced.join(', ')} in this generation; pull again`, { fencedQueueIds: fenced });
     }
   }));
+  ctx.metrics.inc(METRIC.commits[0], METRIC.commits[1]);
   return { committed: offsets };
 }

@@ -6,6 +6,7 @@ import type { BrokerContext } from '../context';
 import { messageJsonText } from '../messages-json';
 import { expired, requireGroupForConsumers } from './membership';
 import { readSafe } from './queue-reader';
+import { METRIC } from '../metrics';
 
 export interface PullRequest {
   max?: number;
@@ -123,7 +124,10 @@ export async function pull(ctx: BrokerContext, groupName: string, consumerId: nu
     const skippedOnly = count === 0 && takes.some((t) => t.position !== undefined);
     if (count > 0 || remaining <= 0 || signal.aborted) {
       const messages: string[] = [];
-      for (const t of takes) for (const m of t.messages) messages.push(messageJsonText(t.view.topic.name, t.view.queue.id, m));
+      for (const t of takes) {
+        for (const m of t.messages) messages.push(messageJsonText(t.view.topic.name, t.view.queue.id, m));
+        if (t.messages.length > 0) ctx.metrics.inc(METRIC.pulled[0], METRIC.pulled[1], { topic: t.view.topic.name }, t.messages.length);
+      }
       const owners = new Set(owned.map((o) => o.queueId));
       const nextPositions = [...advanced].filter((q) => owners.has(q)).map((q) => `{"queueId":${q},"offset":${positions.get(q)!}}`);
       return `{"generation":${generation},"messages":[${messages.join(',')}],"positions":[${nextPositions.join(',')}]}`;

@@ -3,6 +3,7 @@ import { isRetryable, isUnavailable } from '../../shared/db/mysql-errors';
 import { nodeTarget, type QueueView } from '../catalog';
 import type { BrokerContext } from '../context';
 import { scanContiguous } from './contiguous';
+import { METRIC } from '../metrics';
 
 export interface SafeRead {
   messages: StoredMessage[];
@@ -31,6 +32,7 @@ export async function readSafe(ctx: BrokerContext, view: QueueView, afterId: num
       throw err;
     }
     if (filled.length > 0) return false; // they committed meanwhile: the next read delivers them in order
+    ctx.metrics.inc(METRIC.holes[0], METRIC.holes[1], { queue: view.queue.id });
     ctx.logger.debug('passing a permanent id hole', { queueId: view.queue.id, after: holeAfter, before: holeBefore, ageMs: age });
     return true;
   });

@@ -7,6 +7,7 @@ import type { BrokerContext } from '../context';
 import { PendingBudget, QueueWriter } from './queue-writer';
 import { QueueRouter } from './routing';
 import type { ProduceMessage } from './schemas';
+import { METRIC } from '../metrics';
 
 export type ProduceResult = { queueId: number; id: number } | { queueId: null; id: null; scheduledId: number; dueAt: string };
 
@@ -117,6 +118,7 @@ export class Producer {
         });
       }),
     ).catch((err: unknown) => {
+      if (err instanceof BrokerError && err.code === 'OVERLOADED') this.ctx.metrics.inc(METRIC.rejected[0], METRIC.rejected[1]);
       throw asStoreError(err, 'the message database');
     });
     return results;
@@ -138,8 +140,15 @@ export class Producer {
     const conn = await this.ctx.nodes.get(nodeTarget(view.node));
     const table = view.queue.tableName;
     const { produceBatchMaxRows: maxRows, produceBatchMaxBytes: maxBytes, produceMaxInFlightPerQueue: maxInFlight } = this.ctx.config;
+    const { metrics } = this.ctx;
+    const topic = view.topic.name;
     return new QueueWriter(
-      (batch) => insertMessages(conn.pool, table, batch),
+      async (batch) => {
+        const firstId = await insertMessages(conn.pool, table, batch);
+        metrics.inc(METRIC.inserts[0], METRIC.inserts[1], { queue: queueId });
+        metrics.inc(METRIC.produced[0], METRIC.produced[1], { topic }, batch.length);
+        return firstId;
+      },
       { maxRows, maxBytes, maxInFlight },
       conn.idStep,
       this.budget,
