@@ -37,7 +37,16 @@ async function runScenario(queues: number, consumerCount: number) {
   for (let i = 0; i < consumerCount; i++) consumers.push(await joinGroup(apis[i % 2]!, group, `c${i}`));
 
   const acked = new Map<string, string>(); // "queue:id" → body text
+  const delivered = new Map<string, string>();
+  // Acknowledged but not yet delivered. Sizes alone can't tell when to stop: a slow write can be
+  // delivered before its COMMIT returns to the writer and counts as acknowledged.
+  const undelivered = new Set<string>();
+  const ack = (key: string, body: string) => {
+    acked.set(key, body);
+    if (!delivered.has(key)) undelivered.add(key);
+  };
   let producing = true;
+  let writersDone = false;
   const perProducer = Math.floor(TOTAL / PRODUCERS);
   const producers = Array.from({ length: PRODUCERS }, async (_, p) => {
     const api = apis[p % 2]!;
@@ -47,7 +56,7 @@ async function runScenario(queues: number, consumerCount: number) {
       const messages = Array.from({ length: n }, (_, k) => ({ body: { p, i: sent + k } }));
       const res = await api.post(`/api/v1/topics/${topic}/messages`, { messages });
       assert.equal(res.status, 201, JSON.stringify(res.body));
-      (res.body.results as { queueId: number; id: number }[]).forEach((r, k) => acked.set(`${r.queueId}:${r.id}`, JSON.stringify(messages[k]!.body)));
+      (res.body.results as { queueId: number; id: number }[]).forEach((r, k) => ack(`${r.queueId}:${r.id}`, JSON.stringify(messages[k]!.body)));
       sent += n;
     }
   });
@@ -63,17 +72,16 @@ async function runScenario(queues: number, consumerCount: number) {
       const [result] = (await sql.conn.query(`INSERT INTO \`${queue.table}\` (body) VALUES (?)`, [Buffer.from(body)])) as unknown as [{ insertId: number }];
       await new Promise((r) => setTimeout(r, 1 + (i % 7)));
       await sql.conn.query('COMMIT');
-      acked.set(`${queue.id}:${result.insertId}`, body);
+      ack(`${queue.id}:${result.insertId}`, body);
     }
     await sql.end();
   })();
 
-  const delivered = new Map<string, string>();
   const lastIdPerQueue = new Map<number, number>();
   const problems: string[] = [];
   let stopBy = Infinity;
   const consume = async (c: TestConsumer) => {
-    while (producing || delivered.size < acked.size) {
+    while (!writersDone || undelivered.size > 0) {
       if (Date.now() > stopBy) {
         problems.push(`consumer ${c.consumerId} timed out with ${delivered.size} of ${acked.size} delivered`);
         return;
@@ -87,6 +95,7 @@ async function runScenario(queues: number, consumerCount: number) {
         if (m.id <= (lastIdPerQueue.get(m.queueId) ?? 0)) problems.push(`out of order ${key}`);
         lastIdPerQueue.set(m.queueId, m.id);
         delivered.set(key, JSON.stringify(m.body));
+        undelivered.delete(key);
       }
       if (batch.positions.length > 0) {
         const commit = await c.commit(batch.positions, batch.generation);
@@ -98,6 +107,7 @@ async function runScenario(queues: number, consumerCount: number) {
   await Promise.all(producers);
   producing = false;
   await slowWriter;
+  writersDone = true;
   stopBy = Date.now() + 60_000;
   await Promise.all(consuming);
 

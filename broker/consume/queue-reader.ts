@@ -16,7 +16,25 @@ export interface SafeRead {
  * contiguous.ts). A hole is passed only when the row after it is older than holeGraceMs by the
  * node's clock, and a locking read of the hole returns nothing.
  */
-export async function readSafe(ctx: BrokerContext, view: QueueView, afterId: number, limit: number): Promise<SafeRead> {
+export function readSafe(ctx: BrokerContext, view: QueueView, afterId: number, limit: number): Promise<SafeRead> {
+  // Pulls woken by the same produce often ask the same question (groups caught up at the same id):
+  // they share one read instead of each sending its own.
+  let reads = inFlightByBroker.get(ctx);
+  if (!reads) inFlightByBroker.set(ctx, (reads = new Map()));
+  const key = `${view.queue.id}:${afterId}:${limit}`;
+  let read = reads.get(key);
+  if (!read) {
+    const map = reads;
+    read = readSafeUncached(ctx, view, afterId, limit).finally(() => map.delete(key));
+    reads.set(key, read);
+  }
+  return read;
+}
+
+/** Per broker: queue ids are only unique within one metadata database. */
+const inFlightByBroker = new WeakMap<BrokerContext, Map<string, Promise<SafeRead>>>();
+
+async function readSafeUncached(ctx: BrokerContext, view: QueueView, afterId: number, limit: number): Promise<SafeRead> {
   const conn = await ctx.nodes.get(nodeTarget(view.node));
   const table = view.queue.tableName;
   const rows = await readAfter(conn.pool, table, afterId, limit);
