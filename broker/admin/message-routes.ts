@@ -4,6 +4,7 @@ import type { BrokerContext } from '../context';
 import { parseCursor, queryValidator } from '../http/query';
 import { checkName, validator } from '../http/validation';
 import { ORIGIN_HEADERS } from '../consume/fail';
+import { messageRefSchema } from '../consume/schemas';
 import { actorOf } from './actor';
 import { listDeadMessages, lookupMessages, purgeDead, resendDead, type DeadSelection } from './message-service';
 
@@ -40,12 +41,7 @@ export const deadSelectionSchema = {
       type: 'array',
       minItems: 1,
       maxItems: 1000,
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['queueId', 'id'],
-        properties: { queueId: { type: 'integer', minimum: 1 }, id: { type: 'integer', minimum: 1 } },
-      },
+      items: messageRefSchema,
     },
     all: { type: 'boolean', description: 'Every dead message (of `topic`, if given)' },
   },

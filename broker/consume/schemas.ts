@@ -1,5 +1,13 @@
 /** Request bodies of the consumer protocol; they double as its reference documentation. */
 
+/** Names one stored message. */
+export const messageRefSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['queueId', 'id'],
+  properties: { queueId: { type: 'integer', minimum: 1 }, id: { type: 'integer', minimum: 1 } },
+} as const;
+
 export const registerSchema = {
   type: 'object',
   additionalProperties: false,
@@ -62,12 +70,7 @@ export const failSchema = {
       type: 'array',
       minItems: 1,
       maxItems: 1_000,
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['queueId', 'id'],
-        properties: { queueId: { type: 'integer', minimum: 1 }, id: { type: 'integer', minimum: 1 } },
-      },
+      items: messageRefSchema,
     },
     reason: { type: 'string', maxLength: 1000, description: 'Why processing failed; kept with the retried and dead message' },
     generation: { type: 'integer', minimum: 0 },

@@ -2,6 +2,7 @@ import knexFactory, { type Knex } from 'knex';
 import mysql from 'mysql2/promise';
 import type { MysqlTarget } from '../config';
 import type { Logger } from '../logger';
+import { connectionOptions } from './connection-options';
 import { migrationSource } from '../../migrations';
 
 export type MetadataDb = Knex;
@@ -19,17 +20,7 @@ export function createMetadataDb(target: MysqlTarget, poolSize: number, logger?:
       debug: (msg: unknown) => logger?.debug('metadata db', { detail: String(msg) }),
     },
     client: 'mysql2',
-    connection: {
-      host: target.host,
-      port: target.port,
-      user: target.user,
-      password: target.password,
-      database: target.database,
-      timezone: 'Z',
-      supportBigNumbers: true,
-      charset: 'utf8mb4',
-      connectTimeout: 5_000,
-    },
+    connection: connectionOptions(target),
     pool: {
       min: 0,
       max: poolSize,

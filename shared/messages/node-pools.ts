@@ -1,5 +1,6 @@
 import mysql from 'mysql2/promise';
 import type { Logger } from '../logger';
+import { connectionOptions } from '../db/connection-options';
 
 /** How to reach one message DB node. */
 export interface NodeTarget {
@@ -25,19 +26,6 @@ interface NodePoolOptions {
   logger: Logger;
 }
 
-function connectionOptions(target: Omit<NodeTarget, 'id'>) {
-  return {
-    host: target.host,
-    port: target.port,
-    user: target.user,
-    password: target.password,
-    database: target.database,
-    timezone: 'Z',
-    supportBigNumbers: true,
-    charset: 'utf8mb4',
-    connectTimeout: 5_000,
-  } as const;
-}
 
 /** Connects once to a node and reports what it is; used before a node is saved and when a pool opens. */
 export async function probeNode(target: Omit<NodeTarget, 'id'>): Promise<{ version: string; idStep: number; isMariaDb: boolean }> {
