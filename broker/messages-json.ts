@@ -9,6 +9,6 @@ export function messageJsonText(topic: string, queueId: number, m: StoredMessage
   return (
     `{"topic":${JSON.stringify(topic)},"queueId":${queueId},"id":${m.id},"body":${m.body.toString('utf8')}` +
     `,"key":${JSON.stringify(m.key)},"tag":${JSON.stringify(m.tag)},"traceId":${JSON.stringify(m.traceId)}` +
-    `,"headers":${m.headers ?? 'null'},"retryCount":${m.retryCount},"createdAt":"${m.createdAt.toISOString()}"}`
+    `,"headers":${m.headers ?? 'null'},"retryCount":${m.retryCount},"createdAt":"${m.createdAt}"}`
   );
 }

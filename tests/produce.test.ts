@@ -45,6 +45,34 @@ describe('produce', () => {
     assert.equal(row?.body.toString('utf8'), JSON.stringify(body));
   });
 
+  test('bodies with quotes, backslashes and odd characters are stored byte-for-byte', async () => {
+    const name = uniqueName('escaping');
+    const created = await createTopic(t.api, name, 1);
+    const bodies = [
+      "it's",
+      "''",
+      'back\\slash',
+      '\\\'',
+      "\\'; DROP TABLE topic; --",
+      'percent % and _ underscore \\% \\_',
+      '\u0000\u001a\b\f\n\r\t',
+      'emoji 🚀 and ünïcödé and \u2028',
+      { "k'ey": ["v\\'al", 1.5e300, -12.25, null] },
+      'x'.repeat(70_000) + "'",
+    ];
+    const results = await produce(t.api, name, bodies.map((body) => ({ body })));
+    const rows = await t.sql.rows<{ id: number; body: Buffer }>(`SELECT id, body FROM \`${created.queues[0]!.table}\` ORDER BY id`);
+    assert.equal(rows.length, bodies.length);
+    rows.forEach((row, i) => {
+      assert.equal(Number(row.id), results[i]!.id);
+      assert.equal(row.body.toString('utf8'), JSON.stringify(bodies[i]), `body ${i} is stored as its JSON text`);
+    });
+    for (const [i, r] of results.entries()) {
+      const got = await t.api.get(`/api/v1/topics/${name}/queues/${r.queueId}/messages/${r.id}`);
+      assert.deepEqual(got.body.body, bodies[i]);
+    }
+  });
+
   test('a batch is stored in order and every body reads back', async () => {
     const name = uniqueName('batch');
     await createTopic(t.api, name, 1);

@@ -60,7 +60,7 @@ function messageObject(topic: string, queueId: number, m: StoredMessage) {
     traceId: m.traceId,
     headers,
     retryCount: m.retryCount,
-    createdAt: m.createdAt.toISOString(),
+    createdAt: m.createdAt,
     reason: headers?.[ORIGIN_HEADERS.reason] ?? null,
   };
 }

@@ -1,6 +1,6 @@
 import { BrokerError } from '../../shared/errors';
 import { retryOnDeadlock } from '../../shared/db/mysql-errors';
-import { touchConsumer } from '../../shared/metadata/consumers';
+import { findLiveConsumer } from '../../shared/metadata/consumers';
 import { commitOffsets, offsetsOfConsumer } from '../../shared/metadata/offsets';
 import type { BrokerContext } from '../context';
 import { queueMaxId } from '../admin/topic-service';
@@ -15,7 +15,8 @@ export interface CommitRequest {
 
 /**
  * Commits offsets all-or-nothing: every queue must be owned by this consumer (in a generation no
- * newer than the one it names), else 409 REBALANCED and nothing moves. Offsets only move forward.
+ * newer than the one it names), else 409 REBALANCED and nothing moves; an expired consumer gets
+ * 404. Offsets only move forward. A commit does not count as a heartbeat (pulls and heartbeats do).
  */
 export async function commit(ctx: BrokerContext, groupName: string, consumerId: number, req: CommitRequest) {
   const group = await requireGroupForConsumers(ctx, groupName);
@@ -35,15 +36,16 @@ export async function commit(ctx: BrokerContext, groupName: string, consumerId: 
     }
   }
 
-  await retryOnDeadlock(() => ctx.db.transaction(async (trx) => {
-    if (!(await touchConsumer(trx, group.id, consumerId, ctx.config.sessionTimeoutMs))) throw expired(groupName, consumerId);
-    const matched = await commitOffsets(trx, { groupId: group.id, consumerId, offsets, seenGeneration: req.generation ?? null });
-    if (matched !== offsets.length) {
-      const owned = new Map((await offsetsOfConsumer(trx, group.id, consumerId)).map((o) => [o.queueId, o.generation]));
-      const fenced = offsets.filter((o) => !owned.has(o.queueId) || (req.generation !== undefined && owned.get(o.queueId)! > req.generation)).map((o) => o.queueId);
-      throw new BrokerError('REBALANCED', `consumer ${consumerId} no longer owns queue(s) ${fenced.join(', ')} in this generation; pull again`, { fencedQueueIds: fenced });
-    }
-  }));
+  const matched = await retryOnDeadlock(() =>
+    commitOffsets(ctx.db, { groupId: group.id, consumerId, offsets, seenGeneration: req.generation ?? null, sessionTimeoutMs: ctx.config.sessionTimeoutMs }),
+  );
+  if (matched !== offsets.length) {
+    // Nothing was applied. Find out why, for the answer (this path is rare, the hot one is above).
+    if (!(await findLiveConsumer(ctx.db, group.id, consumerId, ctx.config.sessionTimeoutMs))) throw expired(groupName, consumerId);
+    const owned = new Map((await offsetsOfConsumer(ctx.db, group.id, consumerId)).map((o) => [o.queueId, o.generation]));
+    const fenced = offsets.filter((o) => !owned.has(o.queueId) || (req.generation !== undefined && owned.get(o.queueId)! > req.generation)).map((o) => o.queueId);
+    throw new BrokerError('REBALANCED', `consumer ${consumerId} no longer owns queue(s) ${fenced.join(', ')} in this generation; pull again`, { fencedQueueIds: fenced });
+  }
   ctx.metrics.inc(METRIC.commits[0], METRIC.commits[1]);
   return { committed: offsets };
 }

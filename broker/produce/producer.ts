@@ -144,7 +144,7 @@ export class Producer {
     const topic = view.topic.name;
     return new QueueWriter(
       async (batch) => {
-        const firstId = await insertMessages(conn.pool, table, batch);
+        const firstId = await insertMessages(conn.pool, table, batch, conn.noBackslashEscapes);
         metrics.inc(METRIC.inserts[0], METRIC.inserts[1], { queue: queueId });
         metrics.inc(METRIC.produced[0], METRIC.produced[1], { topic }, batch.length);
         return firstId;

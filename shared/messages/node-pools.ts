@@ -17,6 +17,8 @@ export interface NodeConnection {
   /** @@auto_increment_increment: ids of one queue advance by this step (Galera sets it > 1). */
   idStep: number;
   isMariaDb: boolean;
+  /** sql_mode has NO_BACKSLASH_ESCAPES: string literals then take backslashes as they are. */
+  noBackslashEscapes: boolean;
 }
 
 interface NodePoolOptions {
@@ -28,13 +30,18 @@ interface NodePoolOptions {
 
 
 /** Connects once to a node and reports what it is; used before a node is saved and when a pool opens. */
-export async function probeNode(target: Omit<NodeTarget, 'id'>): Promise<{ version: string; idStep: number; isMariaDb: boolean }> {
+export async function probeNode(target: Omit<NodeTarget, 'id'>): Promise<{ version: string; idStep: number; isMariaDb: boolean; noBackslashEscapes: boolean }> {
   const conn = await mysql.createConnection(connectionOptions(target));
   try {
-    const [rows] = await conn.query('SELECT VERSION() AS version, @@auto_increment_increment AS step');
-    const row = (rows as { version: string; step: number }[])[0];
+    const [rows] = await conn.query('SELECT VERSION() AS version, @@auto_increment_increment AS step, @@sql_mode AS sqlMode');
+    const row = (rows as { version: string; step: number; sqlMode: string }[])[0];
     if (!row) throw new Error('node did not answer SELECT VERSION()');
-    return { version: row.version, idStep: Number(row.step), isMariaDb: /mariadb/i.test(row.version) };
+    return {
+      version: row.version,
+      idStep: Number(row.step),
+      isMariaDb: /mariadb/i.test(row.version),
+      noBackslashEscapes: /NO_BACKSLASH_ESCAPES/i.test(row.sqlMode),
+    };
   } finally {
     await conn.end();
   }
@@ -85,7 +92,7 @@ export class NodePools {
       }
     });
     this.options.logger.info('opened message node pool', { node: target.id, host: target.host, version: probe.version });
-    return { pool, idStep: probe.idStep, isMariaDb: probe.isMariaDb };
+    return { pool, idStep: probe.idStep, isMariaDb: probe.isMariaDb, noBackslashEscapes: probe.noBackslashEscapes };
   }
 
   async closeAll(): Promise<void> {
