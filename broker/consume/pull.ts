@@ -1,6 +1,6 @@
 import type { StoredMessage } from '../../shared/messages/message-store';
 import { touchConsumer } from '../../shared/metadata/consumers';
-import { offsetsOfConsumer } from '../../shared/metadata/offsets';
+import { consumerStateForPull } from '../../shared/metadata/offsets';
 import type { QueueView } from '../catalog';
 import type { BrokerContext } from '../context';
 import { messageJsonText } from '../messages-json';
@@ -91,7 +91,10 @@ function waitForMessages(ctx: BrokerContext, queueIds: number[], ms: number, sig
  */
 export async function pull(ctx: BrokerContext, groupName: string, consumerId: number, req: PullRequest, signal: AbortSignal): Promise<string> {
   const group = await requireGroupForConsumers(ctx, groupName);
-  if (!(await touchConsumer(ctx.db, group.id, consumerId, ctx.config.sessionTimeoutMs))) throw expired(groupName, consumerId);
+  const { sessionTimeoutMs, heartbeatIntervalMs } = ctx.config;
+  // A pull (and every round of its long-poll) counts as a heartbeat, but the row is rewritten at
+  // most about once a second.
+  const refreshAfterMs = Math.min(1000, heartbeatIntervalMs);
   const max = Math.min(req.max ?? ctx.config.pullDefaultMax, ctx.config.pullMaxMessages);
   const deadline = Date.now() + Math.min(req.waitMs ?? 0, ctx.config.pullMaxWaitMs);
   // Starts from the client's positions, then follows this pull's own progress over filtered rows.
@@ -99,7 +102,12 @@ export async function pull(ctx: BrokerContext, groupName: string, consumerId: nu
   const advanced = new Set<number>();
 
   for (;;) {
-    const owned = await offsetsOfConsumer(ctx.db, group.id, consumerId);
+    const state = await consumerStateForPull(ctx.db, { groupId: group.id, consumerId, sessionTimeoutMs, refreshAfterMs });
+    if (!state?.alive) throw expired(groupName, consumerId);
+    if (state.stale) {
+      if (!(await touchConsumer(ctx.db, group.id, consumerId, sessionTimeoutMs))) throw expired(groupName, consumerId);
+    }
+    const owned = state.owned;
     const generation = Math.max(0, ...owned.map((o) => o.generation));
     const paused = (await ctx.catalog.group(groupName))?.paused ?? false;
     const sources: Source[] = [];

@@ -130,3 +130,28 @@ export async function minCommittedOffsetOfQueue(db: Db, queueId: number): Promis
     .first();
   return row?.low === null || row?.low === undefined ? null : Number(row.low);
 }
+
+/**
+ * What a pull needs to know about its consumer, in one read: whether it is alive, whether its
+ * heartbeat is old enough to be worth refreshing, and the queues it owns with their offsets.
+ * Refreshing only stale heartbeats keeps a write (and its fsync) off most pulls.
+ */
+export async function consumerStateForPull(
+  db: Db,
+  c: { groupId: number; consumerId: number; sessionTimeoutMs: number; refreshAfterMs: number },
+): Promise<{ alive: boolean; stale: boolean; owned: QueueOffset[] } | undefined> {
+  const [rows] = (await db.raw(
+    'SELECT c.heartbeat_at >= NOW(3) - INTERVAL ? MICROSECOND AS alive, c.heartbeat_at < NOW(3) - INTERVAL ? MICROSECOND AS stale, ' +
+      'qo.consumer_group_id, qo.queue_id, qo.topic_id, qo.consumer_id, qo.committed_offset, qo.generation ' +
+      'FROM consumer c LEFT JOIN queue_offset qo ON qo.consumer_group_id = c.consumer_group_id AND qo.consumer_id = c.id ' +
+      'WHERE c.id = ? AND c.consumer_group_id = ? ORDER BY qo.queue_id',
+    [c.sessionTimeoutMs * 1000, c.refreshAfterMs * 1000, c.consumerId, c.groupId],
+  )) as [(OffsetRecord & { alive: number; stale: number; queue_id: number | null })[]];
+  const first = rows[0];
+  if (!first) return undefined;
+  return {
+    alive: Boolean(first.alive),
+    stale: Boolean(first.stale),
+    owned: rows.filter((r) => r.queue_id !== null).map(toOffset),
+  };
+}
