@@ -92,9 +92,14 @@ export function runE2e(env: ScenarioEnv, api: TablemqApi): Promise<ScenarioResul
         };
         const consume = async (): Promise<void> => {
           let received = 0;
-          let deadline = Infinity;
+          // Hard stop even if the producer never finishes; shortened to DRAIN_AFTER_MS once it does.
+          let deadline = sendDeadline + DRAIN_AFTER_MS;
+          let draining = false;
           while (received < total && performance.now() < deadline) {
-            if (!producing && deadline === Infinity) deadline = performance.now() + DRAIN_AFTER_MS;
+            if (!producing && !draining) {
+              draining = true;
+              deadline = Math.min(deadline, performance.now() + DRAIN_AFTER_MS);
+            }
             if (failure !== undefined) break;
             const pulled = await consumer.pull();
             const now = performance.now();

@@ -58,7 +58,8 @@ export async function serverFacts(admin: AdminConnection): Promise<Record<string
 const STATUS_VARIABLES = [
   'Com_insert',
   'Com_select',
-  'Innodb_rows_inserted',
+  'Com_update',
+  'Com_commit',
   'Innodb_data_fsyncs',
   'Innodb_buffer_pool_reads',
   'Innodb_buffer_pool_pages_dirty',

@@ -69,8 +69,9 @@ function dbDelta(a: Status, b: Status): DbDelta {
   return {
     comInsert: b.Com_insert - a.Com_insert,
     comSelect: b.Com_select - a.Com_select,
-    rowsInserted: b.Innodb_rows_inserted - a.Innodb_rows_inserted,
-    logFsyncs: b.Innodb_data_fsyncs - a.Innodb_data_fsyncs,
+    comUpdate: b.Com_update - a.Com_update,
+    comCommit: b.Com_commit - a.Com_commit,
+    fsyncs: b.Innodb_data_fsyncs - a.Innodb_data_fsyncs,
     diskReads: b.Innodb_buffer_pool_reads - a.Innodb_buffer_pool_reads,
     dirtyPctAtStart: dirtyPct(a),
   };
@@ -81,7 +82,7 @@ export function perStatement(db: DbDelta, messages: number): DbDelta {
   return {
     ...db,
     msgsPerInsert: db.comInsert > 0 ? messages / db.comInsert : undefined,
-    msgsPerFsync: db.logFsyncs > 0 ? messages / db.logFsyncs : undefined,
+    msgsPerFsync: db.fsyncs > 0 ? messages / db.fsyncs : undefined,
   };
 }
 

@@ -52,15 +52,16 @@ function cpuTable(scenarios: readonly ScenarioResult[]): string {
       `${num(s.cpu?.otherCores, 2)}${(s.cpu?.otherCores ?? 0) > BUSY_ELSEWHERE ? ' !' : ''}`,
       s.loop === undefined ? '-' : `${(100 * s.loop.utilization).toFixed(0)}%`,
       ms(s.loop?.delayP99Ms),
-      String(s.db?.logFsyncs ?? '-'),
+      s.db === undefined || s.cpu === undefined ? '-' : rate((s.db.comInsert + s.db.comSelect + s.db.comUpdate) / (s.cpu.wallMs / 1000)),
+      s.db === undefined || s.cpu === undefined ? '-' : rate(s.db.fsyncs / (s.cpu.wallMs / 1000)),
       num(s.db?.msgsPerFsync),
       String(s.db?.diskReads ?? '-'),
       num(s.db?.dirtyPctAtStart, 0),
     ]);
   return formatTable(
-    ['scenario', 'server cores', 'MariaDB cores', 'load-gen cores', 'other cores', 'server loop busy', 'loop delay p99', 'log fsyncs', 'msgs/fsync', 'disk reads', 'dirty% at start'],
+    ['scenario', 'server cores', 'MariaDB cores', 'load-gen cores', 'other cores', 'server loop busy', 'loop delay p99', 'SQL stmts/s', 'fsyncs/s', 'msgs/fsync', 'disk reads', 'dirty% at start'],
     rows,
-    'lrrrrrrrrrr',
+    'lrrrrrrrrrrr',
   );
 }
 
@@ -90,7 +91,7 @@ export function formatReport(r: BenchReport): string {
     'where the CPU went (cores busy during the scenario; 2 cores in all; "server" = the broker, or the express app for ceiling.*):',
     cpuTable(r.scenarios),
     `("!": more than ${BUSY_ELSEWHERE} cores busy outside the benchmark, e.g. someone's tests: that row is skewed; ` +
-      'msgs/INSERT and fsyncs are server-wide counters, skewed the same way)',
+      'SQL statements (INSERT+SELECT+UPDATE), fsyncs and msgs/INSERT are server-wide counters, skewed the same way)',
     '',
     checkTable(r.checks),
     '',

@@ -27,8 +27,11 @@ export interface CpuSplit {
 export interface DbDelta {
   comInsert: number;
   comSelect: number;
-  rowsInserted: number;
-  logFsyncs: number;
+  comUpdate: number;
+  /** Explicit COMMITs (the broker's metadata transactions); autocommit statements are not counted here. */
+  comCommit: number;
+  /** InnoDB fsyncs (redo log and data files): with innodb_flush_log_at_trx_commit=1, about one per commit group. */
+  fsyncs: number;
   /** Pages read from disk: non-zero means a read scenario was not served from the buffer pool. */
   diskReads: number;
   /** Dirty share of the buffer pool when the scenario started (background flushing competes for I/O). */
