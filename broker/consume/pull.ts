@@ -3,7 +3,7 @@ import { touchConsumer } from '../../shared/metadata/consumers';
 import { consumerStateForPull } from '../../shared/metadata/offsets';
 import type { QueueView } from '../catalog';
 import type { BrokerContext } from '../context';
-import { messageJsonText } from '../messages-json';
+import { messageJsonParts } from '../messages-json';
 import { expired, requireGroupForConsumers } from './membership';
 import { readSafe } from './queue-reader';
 import { METRIC } from '../metrics';
@@ -86,10 +86,10 @@ function waitForMessages(ctx: BrokerContext, queueIds: number[], ms: number, sig
 
 /**
  * A pull: messages from the queues this consumer owns, after the committed offsets (or the
- * positions given), long-polling up to waitMs. Also counts as a heartbeat. Returns the JSON text;
+ * positions given), long-polling up to waitMs. Also counts as a heartbeat. Returns the JSON bytes;
  * its `positions` are what the consumer commits once it has processed the messages.
  */
-export async function pull(ctx: BrokerContext, groupName: string, consumerId: number, req: PullRequest, signal: AbortSignal): Promise<string> {
+export async function pull(ctx: BrokerContext, groupName: string, consumerId: number, req: PullRequest, signal: AbortSignal): Promise<Buffer> {
   const group = await requireGroupForConsumers(ctx, groupName);
   const { sessionTimeoutMs, heartbeatIntervalMs } = ctx.config;
   // A pull (and every round of its long-poll) counts as a heartbeat, but the row is rewritten at
@@ -131,14 +131,19 @@ export async function pull(ctx: BrokerContext, groupName: string, consumerId: nu
     const remaining = deadline - Date.now();
     const skippedOnly = count === 0 && takes.some((t) => t.position !== undefined);
     if (count > 0 || remaining <= 0 || signal.aborted) {
-      const messages: string[] = [];
+      const parts: Buffer[] = [Buffer.from(`{"generation":${generation},"messages":[`)];
+      const comma = Buffer.from(',');
       for (const t of takes) {
-        for (const m of t.messages) messages.push(messageJsonText(t.view.topic.name, t.view.queue.id, m));
+        for (const m of t.messages) {
+          if (parts.length > 1) parts.push(comma);
+          messageJsonParts(t.view.topic.name, t.view.queue.id, m, parts);
+        }
         if (t.messages.length > 0) ctx.metrics.inc(METRIC.pulled[0], METRIC.pulled[1], { topic: t.view.topic.name }, t.messages.length);
       }
       const owners = new Set(owned.map((o) => o.queueId));
       const nextPositions = [...advanced].filter((q) => owners.has(q)).map((q) => `{"queueId":${q},"offset":${positions.get(q)!}}`);
-      return `{"generation":${generation},"messages":[${messages.join(',')}],"positions":[${nextPositions.join(',')}]}`;
+      parts.push(Buffer.from(`],"positions":[${nextPositions.join(',')}]}`));
+      return Buffer.concat(parts);
     }
     // Only filtered rows so far: read on at once from the new positions.
     if (skippedOnly) continue;

@@ -37,8 +37,8 @@ export function consumeRoutes(ctx: BrokerContext): Router {
     res.on('close', onClose);
     ctx.closing.addEventListener('abort', onClose, { once: true });
     try {
-      const text = await pull(ctx, group, consumerId, body, abort.signal);
-      if (!res.writableEnded && !res.destroyed) res.type('application/json').send(text);
+      const json = await pull(ctx, group, consumerId, body, abort.signal);
+      if (!res.writableEnded && !res.destroyed) res.type('application/json').send(json);
     } finally {
       res.off('close', onClose);
       ctx.closing.removeEventListener('abort', onClose);

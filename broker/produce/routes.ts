@@ -4,7 +4,7 @@ import { getMessage } from '../../shared/messages/message-store';
 import { nodeTarget } from '../catalog';
 import type { BrokerContext } from '../context';
 import { checkName, parseId, validator } from '../http/validation';
-import { messageJsonText } from '../messages-json';
+import { messageJson } from '../messages-json';
 import type { Producer } from './producer';
 import { produceSchema, type ProduceBody } from './schemas';
 
@@ -43,7 +43,7 @@ export function produceRoutes(ctx: BrokerContext, producer: Producer): Router {
     const conn = await ctx.nodes.get(nodeTarget(view.node));
     const message = await getMessage(conn.pool, view.queue.tableName, id);
     if (!message) throw new BrokerError('MESSAGE_NOT_FOUND', `no message ${id} in queue ${queueId}`, { topic, queueId, id });
-    res.type('application/json').send(messageJsonText(topic, queueId, message));
+    res.type('application/json').send(messageJson(topic, queueId, message));
   });
 
   return r;
