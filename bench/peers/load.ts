@@ -5,13 +5,8 @@
 import { performance } from 'node:perf_hooks';
 import { errorMessage, GRACE_MS, sleep, withTimeout } from './common';
 import type { Throughput } from './types';
+import { percentile } from '../stats';
 
-/** Nearest-rank percentile of an ascending-sorted array. */
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0;
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[idx] ?? 0;
-}
 
 export interface ClosedLoopSpec {
   /** Concurrent producers; each awaits its own call before issuing the next (closed loop). */
