@@ -5,6 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import mysql from 'mysql2/promise';
+import { MESSAGE_COLUMNS } from '../shared/messages/message-store';
 import { createQueueTableSql, quotedTable } from '../shared/messages/queue-table';
 import { MYSQL_TARGET } from './mariadb';
 import { measure, perStatement } from './measure';
@@ -17,8 +18,8 @@ import { summarize } from './stats';
 const ROW_PLACEHOLDERS = '(?,?,?,?,?,?)';
 /** Same columns and order as shared/messages/message-store.ts insertMessages. */
 const INSERT_PREFIX = '(tag, msg_key, trace_id, headers, body, retry_count) VALUES ';
-/** Same columns as the broker's readAfter. */
-const SELECT_COLUMNS = 'id, tag, msg_key, trace_id, headers, body, retry_count, created_at';
+/** Exactly the broker's readAfter columns (created_at formatted by the server included). */
+const SELECT_COLUMNS = MESSAGE_COLUMNS;
 export const RANGE_LIMIT = 500;
 
 /** A pool set up like the broker's NodePools (UTC, READ COMMITTED, big numbers), one connection per client. */

@@ -44,8 +44,12 @@ async function readFair(ctx: BrokerContext, sources: Source[], max: number): Pro
   const wanted = (s: Source, m: StoredMessage) => s.tags === undefined || (m.tag !== null && s.tags.has(m.tag));
   const deliverable = () => reads.reduce((n, r) => n + r.rows.filter((m) => wanted(r.source, m)).length, 0);
   const hungry = reads.filter((r) => r.more);
-  if (deliverable() < max && hungry.length > 0) {
-    const extra = await Promise.all(hungry.map((r) => readSafe(ctx, r.source.view, r.rows[r.rows.length - 1]!.id, max)));
+  const missing = max - deliverable();
+  if (missing > 0 && hungry.length > 0) {
+    // Split what is still missing over the queues that had more, rather than reading a whole
+    // pull's worth from each: rows read and not handed out are read again by the next pull.
+    const more = Math.ceil(missing / hungry.length);
+    const extra = await Promise.all(hungry.map((r) => readSafe(ctx, r.source.view, r.rows[r.rows.length - 1]!.id, more)));
     hungry.forEach((r, i) => r.rows.push(...extra[i]!.messages));
   }
 

@@ -42,7 +42,8 @@ interface MessageRow extends RowDataPacket {
   created_at: string;
 }
 
-const MESSAGE_COLUMNS =
+/** The columns every message read selects (the benchmark's raw baseline reads the same). */
+export const MESSAGE_COLUMNS =
   "id, tag, msg_key, trace_id, headers, body, retry_count, CONCAT(LEFT(DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%f'), 23), 'Z') AS created_at";
 
 function toStored(row: MessageRow): StoredMessage {
