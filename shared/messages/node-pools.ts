@@ -47,6 +47,15 @@ export async function probeNode(target: Omit<NodeTarget, 'id'>): Promise<{ versi
   }
 }
 
+/**
+ * mysql2 scans every statement for `?` placeholders, even one sent without values; the produce
+ * path sends whole multi-row INSERTs (100s of KB) already escaped, so those skip the scan here.
+ */
+function formatQuery(sql: string, values: unknown): string {
+  if (values === undefined || (Array.isArray(values) && values.length === 0)) return sql;
+  return mysql.format(sql, values as Parameters<typeof mysql.format>[1], false, 'Z');
+}
+
 /** One mysql2 pool per message DB node, opened on first use and shared by produce and pull. */
 export class NodePools {
   private readonly pools = new Map<number, Promise<NodeConnection>>();
@@ -71,6 +80,7 @@ export class NodePools {
       connectionLimit: this.options.poolSize,
       maxIdle: this.options.poolSize,
       enableKeepAlive: true,
+      queryFormat: formatQuery,
     });
     const sessionSql = [
       "SET time_zone = '+00:00'",
