@@ -1,31 +1,22 @@
 import type { Knex } from 'knex';
+import type { NewMessage } from '../messages/message-store';
 
 type Db = Knex | Knex.Transaction;
 
 /** A message waiting for its due time; moved into `topicId` by the scheduler. */
-export interface ScheduledMessage {
+export interface ScheduledMessage extends NewMessage {
   id: number;
   topicId: number;
   dueAt: Date;
-  tag: string | null;
-  key: string | null;
-  traceId: string | null;
-  headers: string | null;
   body: Buffer;
-  retryCount: number;
 }
 
-export interface NewScheduledMessage {
+/** A message to park: the fields of a queue row, its target topic and when it is due. */
+export interface NewScheduledMessage extends NewMessage {
   topicId: number;
   /** Either a delay from now by the metadata DB's clock, or an absolute time. */
   delayMs?: number;
   dueAt?: Date;
-  tag: string | null;
-  key: string | null;
-  traceId: string | null;
-  headers: string | null;
-  body: string | Buffer; // JSON text
-  retryCount: number;
 }
 
 interface ScheduledRecord {
