@@ -15,6 +15,7 @@ import { Producer } from './produce/producer';
 import { produceRoutes } from './produce/routes';
 import { QueueSignals } from './signals';
 import { Metrics } from './metrics';
+import { hotRoutes } from './hot-routes';
 import { Scheduler } from './schedule/scheduler';
 import { consumeRoutes } from './consume/routes';
 
@@ -28,7 +29,7 @@ export interface Broker {
 /** Moved to shared/ (portal-jobs prepares the metadata DB the same way); re-exported for callers here. */
 export { prepareMetadata };
 
-export function buildApp(ctx: BrokerContext, producer: Producer, isReady: () => Promise<boolean>): express.Express {
+export function buildApp(ctx: BrokerContext, isReady: () => Promise<boolean>): express.Express {
   const app = express();
   app.disable('x-powered-by');
   // Weak ETags hash every response body (sha1): wasted work for an API whose answers are never cached.
@@ -49,7 +50,7 @@ export function buildApp(ctx: BrokerContext, producer: Producer, isReady: () => 
   app.use(express.json({ limit: ctx.config.maxRequestBytes, strict: false, type: 'application/json' }));
   app.use('/api/v1/admin', adminRoutes(ctx));
   app.use('/api/v1/admin', messageRoutes(ctx));
-  app.use('/api/v1/topics', produceRoutes(ctx, producer));
+  app.use('/api/v1/topics', produceRoutes(ctx));
   app.use('/api/v1/groups', consumeRoutes(ctx));
   app.use(notFoundHandler);
   app.use(errorHandler(ctx.logger));
@@ -68,12 +69,15 @@ export async function startBroker(config: Config, logger: Logger = createLogger(
   metrics.gauge('tablemq_produce_pending_bytes', 'Bytes accepted by produce requests and not yet committed', () => producer.budget.pendingBytes);
   const scheduler = new Scheduler(ctx, producer);
   scheduler.start();
-  const app = buildApp(ctx, producer, async () => {
+  const app = buildApp(ctx, async () => {
     await db.raw('SELECT 1');
     return true;
   });
 
-  const server = http.createServer(app);
+  const hot = hotRoutes(ctx, producer);
+  const server = http.createServer((req, res) => {
+    if (!hot(req, res)) app(req, res);
+  });
   // Long-polls last up to pullMaxWaitMs; keep the socket open a little longer than that.
   server.requestTimeout = config.pullMaxWaitMs + 30_000;
   server.keepAliveTimeout = 65_000;

@@ -1,20 +1,19 @@
 import { Router } from 'express';
 import type { BrokerContext } from '../context';
 import { checkName, parseId, validator } from '../http/validation';
-import { commit, type CommitRequest } from './commit';
 import { heartbeat, leave, register } from './membership';
-import { pull, type PullRequest } from './pull';
-import { commitSchema, failSchema, pullSchema, registerSchema } from './schemas';
+import { failSchema, registerSchema } from './schemas';
 import { fail, type FailRequest } from './fail';
 
 const check = {
   register: validator<{ name: string; host?: string }>(registerSchema),
-  pull: validator<PullRequest>(pullSchema),
-  commit: validator<CommitRequest>(commitSchema),
   fail: validator<FailRequest>(failSchema),
 };
 
-/** /api/v1/groups/{group}/consumers: the consumer protocol (DESIGN.md section 4). */
+/**
+ * /api/v1/groups/{group}/consumers: the consumer protocol (DESIGN.md section 4). Pull and commit,
+ * the busy calls, are hot routes served by hot-routes.ts.
+ */
 export function consumeRoutes(ctx: BrokerContext): Router {
   const r = Router();
 
@@ -25,28 +24,6 @@ export function consumeRoutes(ctx: BrokerContext): Router {
 
   r.post('/:group/consumers/:id/heartbeat', async (req, res) => {
     res.json(await heartbeat(ctx, checkName('group', req.params.group), parseId('consumerId', req.params.id)));
-  });
-
-  r.post('/:group/consumers/:id/pull', async (req, res) => {
-    const group = checkName('group', req.params.group);
-    const consumerId = parseId('consumerId', req.params.id);
-    const body = check.pull(req.body ?? {});
-    // A client that hangs up, or a broker that shuts down, ends the long-poll early.
-    const abort = new AbortController();
-    const onClose = () => abort.abort();
-    res.on('close', onClose);
-    ctx.closing.addEventListener('abort', onClose, { once: true });
-    try {
-      const json = await pull(ctx, group, consumerId, body, abort.signal);
-      if (!res.writableEnded && !res.destroyed) res.type('application/json').send(json);
-    } finally {
-      res.off('close', onClose);
-      ctx.closing.removeEventListener('abort', onClose);
-    }
-  });
-
-  r.post('/:group/consumers/:id/commit', async (req, res) => {
-    res.json(await commit(ctx, checkName('group', req.params.group), parseId('consumerId', req.params.id), check.commit(req.body)));
   });
 
   r.post('/:group/consumers/:id/fail', async (req, res) => {

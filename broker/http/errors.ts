@@ -1,8 +1,9 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { BrokerError, httpStatus, toError } from '../../shared/errors';
+import { BrokerError } from '../../shared/errors';
 import { asStoreError } from '../../shared/db/mysql-errors';
 import type { Logger } from '../../shared/logger';
 import { requestLogger } from './request-context';
+import { sendError } from './raw-json';
 
 /** Body-parser errors carry a `type`; map the ones a client can cause to our error codes. */
 function fromBodyParser(err: unknown): BrokerError | undefined {
@@ -23,17 +24,14 @@ function fromBodyParser(err: unknown): BrokerError | undefined {
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (caught, req, res, _next) => {
-    const err = fromBodyParser(caught) ?? asStoreError(caught, 'the database');
     const log = requestLogger(logger, res);
-    if (err instanceof BrokerError) {
-      const status = httpStatus(err.code);
-      if (status >= 500) log.warn('request failed', { code: err.code, err: toError(err.cause ?? err).message });
-      if (err.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(err.retryAfterSeconds));
-      res.status(status).json({ error: { code: err.code, message: err.message, details: err.details ?? null } });
+    const parsed = fromBodyParser(caught);
+    if (parsed) {
+      sendError(res, parsed, log);
       return;
     }
-    log.error('unhandled error', { method: req.method, path: req.path, err: toError(err).stack });
-    res.status(500).json({ error: { code: 'INTERNAL', message: 'internal error', details: null } });
+    if (!(asStoreError(caught, 'the database') instanceof BrokerError)) log.error('unhandled error', { method: req.method, path: req.path });
+    sendError(res, caught, log);
   };
 }
 

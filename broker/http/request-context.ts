@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler, Response } from 'express';
 import type { Logger } from '../../shared/logger';
 
@@ -13,19 +14,24 @@ let counter = 0;
  */
 export function requestContext(logger: Logger): RequestHandler {
   return (req, res, next) => {
-    const given = req.headers['x-request-id'];
-    const requestId = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : `${prefix}-${(++counter).toString(36)}`;
-    res.setHeader('X-Request-Id', requestId);
-    res.locals.requestId = requestId;
-    if (logger.isLevelEnabled('http')) {
-      const started = process.hrtime.bigint();
-      res.on('finish', () => {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        logger.http('request', { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 });
-      });
-    }
+    res.locals.requestId = beginRequest(logger, req, res);
     next();
   };
+}
+
+/** Names the request (X-Request-Id) and, at log level http, logs it when it finishes. */
+export function beginRequest(logger: Logger, req: IncomingMessage, res: ServerResponse): string {
+  const given = req.headers['x-request-id'];
+  const requestId = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : `${prefix}-${(++counter).toString(36)}`;
+  res.setHeader('X-Request-Id', requestId);
+  if (logger.isLevelEnabled('http')) {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      logger.http('request', { requestId, method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 });
+    });
+  }
+  return requestId;
 }
 
 /** The logger for one request, carrying its id. */
