@@ -36,6 +36,11 @@ describe('bad produce input gets its 4xx and writes nothing', () => {
     ['malformed JSON', () => t.api.post(`/api/v1/topics/${topic.name}/messages`, '{"messages": [', {}), 400, 'INVALID_JSON'],
     ['non-JSON content type', () => t.api.post(`/api/v1/topics/${topic.name}/messages`, 'body=1', { 'content-type': 'text/plain' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
     ['unknown topic', () => t.api.post('/api/v1/topics/no-such-topic/messages', { messages: [{ body: 1 }] }), 404, 'TOPIC_NOT_FOUND'],
+    ['a compressed body', () => t.api.post(`/api/v1/topics/${topic.name}/messages`, '{"messages":[{"body":1}]}', { 'content-encoding': 'gzip' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['a charset other than UTF-8', () => t.api.post(`/api/v1/topics/${topic.name}/messages`, '{"messages":[{"body":1}]}', { 'content-type': 'application/json; charset=latin1' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['a body that is not an object', () => t.api.post(`/api/v1/topics/${topic.name}/messages`, '[1,2]'), 400, 'VALIDATION_FAILED'],
+    ['no body at all', () => t.api.call('POST', `/api/v1/topics/${topic.name}/messages`), 400, 'VALIDATION_FAILED'],
+    ['malformed percent-encoding in the topic', () => t.api.post('/api/v1/topics/%E0%A4%A/messages', { messages: [{ body: 1 }] }), 400, 'VALIDATION_FAILED'],
     [
       'one message over the topic limit among good ones',
       () => t.api.post(`/api/v1/topics/${topic.name}/messages`, { messages: [{ body: 'ok' }, { body: 'x'.repeat(2000) }] }),
@@ -52,6 +57,31 @@ describe('bad produce input gets its 4xx and writes nothing', () => {
       assert.equal(await messagesStored(), before, 'no message was written');
     });
   }
+});
+
+describe('produce accepts what a JSON client sends', () => {
+  test('an explicit UTF-8 charset and a trailing slash are fine', async () => {
+    const res = await t.api.post(`/api/v1/topics/${topic.name}/messages/`, '{"messages":[{"body":"ü"}]}', { 'content-type': 'Application/JSON; charset=UTF-8' });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+  });
+});
+
+describe('bad pull and commit input', () => {
+  test('schema violations, broken JSON and unknown consumers get their 4xx', async () => {
+    const group = uniqueName('bad-consumer');
+    await t.api.post('/api/v1/admin/groups', { name: group });
+    await t.api.post(`/api/v1/admin/groups/${group}/subscriptions`, { topic: topic.name });
+    const reg = await t.api.post(`/api/v1/groups/${group}/consumers`, { name: 'c' });
+    const base = `/api/v1/groups/${group}/consumers/${reg.body.consumerId}`;
+    assertError(await t.api.post(`${base}/pull`, { max: 0 }), 400, 'VALIDATION_FAILED');
+    assertError(await t.api.post(`${base}/pull`, '{"max":'), 400, 'INVALID_JSON');
+    assertError(await t.api.post(`${base}/commit`, { offsets: [] }), 400, 'VALIDATION_FAILED');
+    assertError(await t.api.post(`${base}/commit`, { offsets: [{ queueId: 1, offset: -1 }] }), 400, 'VALIDATION_FAILED');
+    assertError(await t.api.post(`/api/v1/groups/${group}/consumers/abc/pull`, {}), 400, 'VALIDATION_FAILED');
+    assertError(await t.api.post(`/api/v1/groups/${group}/consumers/999999/pull`, {}), 404, 'CONSUMER_EXPIRED');
+    assertError(await t.api.post(`/api/v1/groups/no-such-group/consumers/1/commit`, { offsets: [{ queueId: 1, offset: 1 }] }), 404, 'GROUP_NOT_FOUND');
+    assertError(await t.api.post(`/api/v1/groups/${group}/consumers/1/pull`, 'max=1', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
 });
 
 describe('bad admin input', () => {
