@@ -3,7 +3,7 @@ import type { Logger } from '../shared/logger';
 import { findDbNodeById, listDbNodes } from '../shared/metadata/nodes';
 import type { ConsumerGroup, DbNode, Queue, Subscription, Topic } from '../shared/metadata/rows';
 import { allSubscriptions, findGroupByName, listGroups } from '../shared/metadata/groups';
-import { allAllocatedQueues, findQueueById, findTopicById, findTopicByName, listTopics, queuesOfTopic } from '../shared/metadata/topics';
+import { allAllocatedQueues, findQueueById, findTopicById, findTopicByName, listTopics } from '../shared/metadata/topics';
 
 export interface TopicView {
   topic: Topic;
@@ -128,11 +128,6 @@ export class Catalog {
 
   async node(id: number): Promise<DbNode | undefined> {
     return this.nodesById.get(id) ?? findDbNodeById(this.db, id);
-  }
-
-  /** Queues of one topic straight from the DB (admin answers must not be stale). */
-  freshQueues(topicId: number): Promise<Queue[]> {
-    return queuesOfTopic(this.db, topicId);
   }
 }
 

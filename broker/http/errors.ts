@@ -1,6 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { BrokerError } from '../../shared/errors';
-import { asStoreError } from '../../shared/db/mysql-errors';
 import type { Logger } from '../../shared/logger';
 import { requestLogger } from './request-context';
 import { sendError } from './raw-json';
@@ -23,15 +22,9 @@ function fromBodyParser(err: unknown): BrokerError | undefined {
 }
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (caught, req, res, _next) => {
-    const log = requestLogger(logger, res);
-    const parsed = fromBodyParser(caught);
-    if (parsed) {
-      sendError(res, parsed, log);
-      return;
-    }
-    if (!(asStoreError(caught, 'the database') instanceof BrokerError)) log.error('unhandled error', { method: req.method, path: req.path });
-    sendError(res, caught, log);
+  // sendError maps the error, logs 5xx answers (with the stack for a 500) and writes the body.
+  return (caught, _req, res, _next) => {
+    sendError(res, fromBodyParser(caught) ?? caught, requestLogger(logger, res));
   };
 }
 

@@ -160,11 +160,6 @@ export async function maxId(pool: Pool, table: string): Promise<number> {
   return Number(rows[0]?.max_id ?? 0);
 }
 
-export async function countMessages(pool: Pool, table: string): Promise<number> {
-  const [rows] = await pool.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${quotedTable(table)}`);
-  return Number(rows[0]?.n ?? 0);
-}
-
 /** The offset that makes a consumer start with the first message created at or after `at`. */
 export async function offsetBeforeTime(pool: Pool, table: string, at: Date): Promise<number> {
   const [rows] = await pool.query<RowDataPacket[]>(

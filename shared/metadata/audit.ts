@@ -17,8 +17,3 @@ export async function writeAudit(db: Knex | Knex.Transaction, entry: AuditEntry)
   });
 }
 
-export async function listAudit(db: Knex, limit: number, target?: string) {
-  const q = db('audit_log').select('*').orderBy('id', 'desc').limit(limit);
-  if (target) q.where({ target });
-  return q;
-}

@@ -143,7 +143,3 @@ export async function allSubscriptions(db: Db): Promise<Subscription[]> {
   const rows: SubscriptionRecord[] = await db('subscription').select('*').orderBy('id');
   return rows.map(toSubscription);
 }
-
-export async function deleteSubscription(db: Db, groupId: number, topicId: number): Promise<number> {
-  return db('subscription').where({ consumer_group_id: groupId, topic_id: topicId }).delete();
-}

@@ -105,11 +105,6 @@ export async function commitOffsets(
   return result.affectedRows;
 }
 
-export async function deleteOffsetsOfQueues(db: Db, groupId: number, queueIds: readonly number[]): Promise<void> {
-  if (queueIds.length === 0) return;
-  await db('queue_offset').where({ consumer_group_id: groupId }).whereIn('queue_id', queueIds).delete();
-}
-
 /** Advances offsets stuck below a queue's retention floor (used after history cleanup). */
 export async function raiseOffsetsOfQueue(db: Db, queueId: number, floor: number): Promise<number> {
   return db('queue_offset').where({ queue_id: queueId }).where('committed_offset', '<', floor).update({ committed_offset: floor });

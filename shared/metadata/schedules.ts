@@ -86,21 +86,6 @@ export async function deleteScheduled(trx: Knex.Transaction, ids: readonly numbe
   if (ids.length > 0) await trx('scheduled_message').whereIn('id', ids).delete();
 }
 
-/** Milliseconds until the next scheduled message is due (by the DB clock), or null when none. */
-export async function msUntilNextDue(db: Db): Promise<number | null> {
-  const row: { ms: number | null } | undefined = await db('scheduled_message')
-    .select(db.raw('TIMESTAMPDIFF(MICROSECOND, NOW(3), MIN(due_at)) DIV 1000 AS ms'))
-    .first();
-  return row?.ms === null || row?.ms === undefined ? null : Number(row.ms);
-}
-
-export async function countScheduled(db: Db, topicId?: number): Promise<number> {
-  const q = db('scheduled_message').count({ n: '*' });
-  if (topicId !== undefined) q.where({ topic_id: topicId });
-  const row = (await q.first()) as { n: number } | undefined;
-  return Number(row?.n ?? 0);
-}
-
 // ---- failures ----
 
 /**
