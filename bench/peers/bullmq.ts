@@ -18,7 +18,7 @@ import {
   withTimeout,
 } from './common';
 import { closedLoop } from './load';
-import { REDIS_HOST, REDIS_PORT, redisDurability } from './redis-probe';
+import { makeRedisDurable, REDIS_HOST, REDIS_PORT, redisDurability } from './redis-probe';
 import type { PeerOptions, PeerResult, Throughput } from './types';
 
 const PREFIX = 'tablemq-bench';
@@ -79,8 +79,16 @@ function consumeWith(worker: Worker, target: number, durationMs: number): Promis
 export async function run(opts: PeerOptions): Promise<PeerResult> {
   const initial: PeerResult = { peer: 'BullMQ', durability: 'Redis (settings not read: Redis unreachable)' };
   return guardPeer(initial, async (result, cleanup) => {
-    // Raw probe first: fails fast if Redis is down (ioredis would retry forever) and reads persistence.
+    // Raw probe first: fails fast if Redis is down (ioredis would retry forever). Then the same
+    // no-loss rule as every other peer: fsync before the acknowledgement, where the server allows it.
     result.durability = await redisDurability();
+    try {
+      const restore = await makeRedisDurable(SETUP_TIMEOUT_MS);
+      cleanup.defer('restore Redis persistence settings', restore);
+      result.durability = await redisDurability();
+    } catch (err) {
+      result.durability += ` (could not turn on appendfsync=always: ${errorMessage(err)})`;
+    }
     const Redis = await loadRedis();
     const { Queue: QueueClass, Worker: WorkerClass } = await importPackage('bullmq', () => import('bullmq'));
 

@@ -89,6 +89,41 @@ async function configGet(names: string[]): Promise<Map<string, string>> {
   return map;
 }
 
+/** `INFO persistence` as a field -> value map. */
+async function persistenceInfo(): Promise<Map<string, string>> {
+  const reply = await command(['INFO', 'persistence']);
+  const map = new Map<string, string>();
+  for (const line of String(reply ?? '').split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) map.set(line.slice(0, colon), line.slice(colon + 1));
+  }
+  return map;
+}
+
+/**
+ * Turns on the append-only file with an fsync per write (`appendfsync always`), so an acknowledged
+ * job survives a crash as it does in the other peers, and waits until Redis has written the AOF
+ * base it starts from. Returns a function that puts the server's own settings back.
+ * This machine's Redis runs with no persistence at all; measuring BullMQ that way would compare a
+ * broker that fsyncs every acknowledgement with one that keeps nothing.
+ */
+export async function makeRedisDurable(timeoutMs: number): Promise<() => Promise<void>> {
+  const before = await configGet(['appendonly', 'appendfsync']);
+  await command(['CONFIG', 'SET', 'appendfsync', 'always']);
+  await command(['CONFIG', 'SET', 'appendonly', 'yes']);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const info = await persistenceInfo();
+    if (info.get('aof_enabled') === '1' && info.get('aof_rewrite_in_progress') === '0' && info.get('aof_rewrite_scheduled') === '0') break;
+    if (Date.now() > deadline) throw new Error('Redis did not finish turning on its append-only file in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return async () => {
+    await command(['CONFIG', 'SET', 'appendonly', before.get('appendonly') ?? 'no']);
+    await command(['CONFIG', 'SET', 'appendfsync', before.get('appendfsync') ?? 'everysec']);
+  };
+}
+
 /** One line saying what a Redis crash or restart would keep, from the server's live settings. */
 export async function redisDurability(): Promise<string> {
   const cfg = await configGet(['appendonly', 'appendfsync', 'save']);
