@@ -1,7 +1,7 @@
 import { toError } from '../../shared/errors';
 import type { Knex } from 'knex';
 import { retryOnDeadlock } from '../../shared/db/mysql-errors';
-import { claimDueMessages, deleteScheduled, type ScheduledMessage } from '../../shared/metadata/schedules';
+import { anythingDue, claimDueMessages, deleteScheduled, type ScheduledMessage } from '../../shared/metadata/schedules';
 import type { BrokerContext } from '../context';
 import type { Producer } from '../produce/producer';
 
@@ -47,6 +47,7 @@ export class Scheduler {
   /** Moves everything due now, batch by batch; returns how many messages moved. */
   async moveDue(): Promise<number> {
     let moved = 0;
+    if (!(await anythingDue(this.ctx.db))) return moved;
     for (;;) {
       const batch = await retryOnDeadlock(() => this.ctx.db.transaction((trx) => this.moveBatch(trx)));
       moved += batch;

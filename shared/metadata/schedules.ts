@@ -58,6 +58,16 @@ export async function insertScheduled(db: Db, rows: readonly NewScheduledMessage
 }
 
 /**
+ * Whether anything is due, by a plain read of the (due_at, id) index: the scheduler polls several
+ * times a second on every broker, and a locking transaction per poll cost an idle broker about a
+ * tenth of a core on this machine.
+ */
+export async function anythingDue(db: Db): Promise<boolean> {
+  const [rows] = (await db.raw('SELECT 1 AS due FROM scheduled_message WHERE due_at <= NOW(3) LIMIT 1')) as [unknown[]];
+  return rows.length > 0;
+}
+
+/**
  * Due messages, earliest first, locked for this scheduler; SKIP LOCKED lets every broker run a
  * scheduler without two of them moving the same row.
  */
