@@ -32,7 +32,7 @@ export interface SuiteOutcome {
 
 /**
  * The broker's environment: TABLEMQ_* settings from the caller's environment pass through (so a run
- * can try e.g. TABLEMQ_PRODUCE_MAX_IN_FLIGHT_PER_QUEUE=8), except where the broker lives.
+ * can try e.g. TABLEMQ_PRODUCE_MAX_IN_FLIGHT_PER_NODE=4), except where the broker lives.
  */
 function brokerEnv(database: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, TABLEMQ_MYSQL_URL: mysqlUrl(database), TABLEMQ_PORT: '0', TABLEMQ_HOST: '127.0.0.1' };

@@ -3,6 +3,7 @@ import type { MetadataDb } from '../shared/db/metadata-db';
 import type { Logger } from '../shared/logger';
 import type { NodePools } from '../shared/messages/node-pools';
 import type { Catalog } from './catalog';
+import type { OwnershipHints } from './consume/ownership-hints';
 import type { Metrics } from './metrics';
 import type { QueueSignals } from './signals';
 
@@ -14,6 +15,8 @@ export interface BrokerContext {
   nodes: NodePools;
   catalog: Catalog;
   signals: QueueSignals;
+  /** The queues each consumer owned at its last pull here (a read-ahead hint, never a fence). */
+  ownership: OwnershipHints;
   /** Aborted when the broker begins to shut down: long-polls answer at once. */
   closing: AbortSignal;
   metrics: Metrics;

@@ -55,7 +55,8 @@ export class Metrics {
 
 export const METRIC = {
   produced: ['tablemq_messages_produced_total', 'Messages committed to a queue table by this broker'],
-  inserts: ['tablemq_insert_statements_total', 'Multi-row INSERT statements (group commits) run by this broker'],
+  inserts: ['tablemq_insert_statements_total', 'Multi-row INSERT statements run by this broker'],
+  writes: ['tablemq_produce_writes_total', 'Group commits run by this broker: one transaction (one fsync) carrying INSERTs for any queues of a node'],
   pulled: ['tablemq_messages_pulled_total', 'Messages handed out by pulls on this broker'],
   commits: ['tablemq_offset_commits_total', 'Commit requests accepted by this broker'],
   holes: ['tablemq_id_holes_skipped_total', 'Id holes passed for good by the pull path'],

@@ -18,6 +18,7 @@ import { Metrics } from './metrics';
 import { hotRoutes } from './hot-routes';
 import { Scheduler } from './schedule/scheduler';
 import { consumeRoutes } from './consume/routes';
+import { OwnershipHints } from './consume/ownership-hints';
 
 export interface Broker {
   ctx: BrokerContext;
@@ -63,7 +64,7 @@ export async function startBroker(config: Config, logger: Logger = createLogger(
   const catalog = new Catalog(db, logger, config.metadataRefreshMs);
   const closing = new AbortController();
   const metrics = new Metrics();
-  const ctx: BrokerContext = { config, logger, db, nodes, catalog, signals: new QueueSignals(), closing: closing.signal, metrics };
+  const ctx: BrokerContext = { config, logger, db, nodes, catalog, signals: new QueueSignals(), ownership: new OwnershipHints(), closing: closing.signal, metrics };
   await catalog.start();
   const producer = new Producer(ctx);
   metrics.gauge('tablemq_produce_pending_bytes', 'Bytes accepted by produce requests and not yet committed', () => producer.budget.pendingBytes);

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 export class QueueSignals {
   private readonly emitter = new EventEmitter();
   private readonly maxIds = new Map<number, number>();
+  private readonly endsSeen = new Map<number, number>();
 
   constructor() {
     // One listener per waiting pull: thousands of long-polls on a hot queue are expected.
@@ -25,6 +26,20 @@ export class QueueSignals {
 
   knownMaxId(queueId: number): number {
     return this.maxIds.get(queueId) ?? 0;
+  }
+
+  /** A read found no row after `lastId`: the queue ended there at that moment (never a fence: see seen). */
+  endSeen(queueId: number, lastId: number): void {
+    this.endsSeen.set(queueId, lastId);
+  }
+
+  /**
+   * True when this broker last saw the queue end at or before `from` and has heard of no row since.
+   * A hint for sizing reads only: rows produced through another broker are not heard of here.
+   */
+  looksDrained(queueId: number, from: number): boolean {
+    const end = this.endsSeen.get(queueId);
+    return end !== undefined && from >= end && this.knownMaxId(queueId) <= end;
   }
 
   /** Resolves when any of the queues gets rows, or the signal aborts. Returns a cleanup. */

@@ -27,7 +27,7 @@ export interface Config {
   pullPollIntervalMs: number;
   produceBatchMaxRows: number;
   produceBatchMaxBytes: number;
-  produceMaxInFlightPerQueue: number;
+  produceMaxInFlightPerNode: number;
   produceMaxPendingBytes: number;
   shutdownTimeoutMs: number;
   // portal-jobs (DESIGN.md section 8)
@@ -72,7 +72,7 @@ export const DEFAULT_CONFIG: Config = {
   pullPollIntervalMs: 200,
   produceBatchMaxRows: 1_000,
   produceBatchMaxBytes: 4 * MiB,
-  produceMaxInFlightPerQueue: 4,
+  produceMaxInFlightPerNode: 4,
   produceMaxPendingBytes: 256 * MiB,
   shutdownTimeoutMs: 10_000,
   jobsCleanHistoryEnabled: true,
@@ -123,7 +123,7 @@ const configSchema = {
     pullPollIntervalMs: int(10, 60_000),
     produceBatchMaxRows: int(1, 100_000),
     produceBatchMaxBytes: int(1_024),
-    produceMaxInFlightPerQueue: int(1, 64),
+    produceMaxInFlightPerNode: int(1, 64),
     produceMaxPendingBytes: int(1_024),
     shutdownTimeoutMs: int(0),
     jobsCleanHistoryEnabled: { type: 'boolean' },

@@ -34,6 +34,37 @@ describe('pull and commit', () => {
     assert.equal(again.messages.length, 0);
   });
 
+  test('a pulled message carries exactly what was produced, whatever characters its fields hold', async () => {
+    const topic = uniqueName('fields');
+    const group = uniqueName('g');
+    await createTopic(t.api, topic, 1);
+    await createGroup(t.api, group, [topic]);
+    const c = await joinGroup(t.api, group, 'c1');
+    const sent = {
+      body: { text: 'quote " backslash \\ newline \n tab \t nul \u0000 é 😀 </script>', n: -1.5e-7, list: [true, null, { deep: 'x' }] },
+      key: 'key "quoted" \\ \n é 😀',
+      tag: "tag'with\"quotes",
+      traceId: 'trace\\one',
+      headers: { 'content-type': 'application/json', 'x-odd': 'a"b\\c\u0001' },
+    };
+    const plain = { body: 'just a string' };
+    const [first, second] = await produce(t.api, topic, [sent, plain]);
+    const [a, b] = (await c.pulled({ max: 10 })).messages;
+    assert.deepEqual(
+      { body: a!.body, key: a!.key, tag: a!.tag, traceId: (a as unknown as { traceId: string }).traceId, headers: (a as unknown as { headers: unknown }).headers },
+      sent,
+    );
+    assert.equal(a!.topic, topic);
+    assert.equal(a!.queueId, first!.queueId);
+    assert.equal(a!.id, first!.id);
+    assert.equal(a!.retryCount, 0);
+    assert.match(a!.createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.deepEqual(b, { topic, queueId: second!.queueId, id: second!.id, body: 'just a string', key: null, tag: null, traceId: null, headers: null, retryCount: 0, createdAt: b!.createdAt });
+    const one = await t.api.get(`/api/v1/topics/${topic}/queues/${first!.queueId}/messages/${first!.id}`);
+    assert.equal(one.status, 200);
+    assert.deepEqual(one.body, a, 'GET of one message answers the same JSON as the pull');
+  });
+
   test('re-registering the same name returns the same consumer id', async () => {
     const group = uniqueName('g');
     await createGroup(t.api, group);

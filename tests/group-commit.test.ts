@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTopic, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
+import { createTopic, produce, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
 
 let t: TestBroker;
 before(async () => {
@@ -46,6 +46,37 @@ describe('group commit', () => {
     assert.ok(inserts < produced, `${produced} messages took ${inserts} INSERTs: requests were coalesced`);
   });
 
+  test('requests for every queue of a node share one transaction, and each gets the ids of its own rows', async () => {
+    const topic = uniqueName('gc4');
+    const created = await createTopic(t.api, topic, 4);
+    const before = await t.api.get('/metrics');
+    const answers = new Map<string, { queueId: number; id: number }>();
+    await Promise.all(
+      Array.from({ length: 64 }, async (_, p) => {
+        for (let seq = 0; seq < 10; seq++) {
+          const res = await t.api.post(`/api/v1/topics/${topic}/messages`, { messages: [{ body: { p, seq } }] });
+          assert.equal(res.status, 201);
+          answers.set(`${p}:${seq}`, res.body.results[0]);
+        }
+      }),
+    );
+    const after = await t.api.get('/metrics');
+    const stored = new Map<string, string>();
+    for (const q of created.queues) {
+      for (const r of await t.sql.rows<{ id: number; body: Buffer }>(`SELECT id, body FROM \`${q.table}\``)) {
+        const body = JSON.parse(r.body.toString()) as { p: number; seq: number };
+        stored.set(`${q.id}:${Number(r.id)}`, `${body.p}:${body.seq}`);
+      }
+    }
+    assert.equal(stored.size, 640);
+    for (const [who, at] of answers) assert.equal(stored.get(`${at.queueId}:${at.id}`), who, `queue ${at.queueId} id ${at.id} holds the row of producer ${who}`);
+    const delta = (name: string) => metric(after.body, name) - metric(before.body, name);
+    const writes = delta('tablemq_produce_writes_total');
+    const inserts = delta('tablemq_insert_statements_total');
+    assert.ok(writes < inserts, `${inserts} INSERTs went out in ${writes} transactions: queues shared commits`);
+    assert.ok(inserts < 640, `${inserts} INSERTs for 640 messages: requests were coalesced`);
+  });
+
   test("one request's bad message does not fail its concurrent neighbours", async () => {
     const topic = uniqueName('neighbours');
     const created = await createTopic(t.api, topic, 1, { maxMessageBytes: 100 });
@@ -63,9 +94,55 @@ describe('group commit', () => {
   });
 });
 
+describe('group commit failures and big requests', () => {
+  test('a write that fails on one queue stores nothing for any queue, and leaves no pooled connection in a transaction', async () => {
+    // One message connection, so the write after the failure runs on the connection that failed.
+    const one = await startTestBroker('gcfail', { nodePoolSize: 1 });
+    try {
+      const topic = uniqueName('fail');
+      const created = await createTopic(one.api, topic, 2);
+      const [good, doomed] = created.queues;
+      await one.sql.rows(`DROP TABLE \`${doomed!.table}\``);
+      // Two messages round-robin to the two queues: one write, two INSERTs, the second fails.
+      const failed = await one.api.post(`/api/v1/topics/${topic}/messages`, { messages: [{ body: 'a' }, { body: 'b' }] });
+      assert.ok(failed.status >= 500, `status ${failed.status}`);
+      assert.equal(await one.sql.count(good!.table), 0, 'the INSERT into the good queue was rolled back');
+      const off = await one.api.patch(`/api/v1/admin/topics/${topic}/queues/${doomed!.id}`, { writable: false });
+      assert.equal(off.status, 200);
+      const ok = await one.api.post(`/api/v1/topics/${topic}/messages`, { messages: [{ body: 'c' }, { body: 'd' }] });
+      assert.equal(ok.status, 201);
+      assert.equal(await one.sql.count(good!.table), 2, 'later writes commit (seen from another session)');
+    } finally {
+      await one.close();
+    }
+  });
+
+  test('a request above the batch bounds is written whole, in several INSERTs of one transaction', async () => {
+    const small = await startTestBroker('gcbig', { produceBatchMaxRows: 10, produceBatchMaxBytes: 4096 });
+    try {
+      const topic = uniqueName('big');
+      const created = await createTopic(small.api, topic, 1);
+      const bodies = Array.from({ length: 35 }, (_, i) => ({ i, pad: 'p'.repeat(300) }));
+      const before = await small.api.get('/metrics');
+      const results = await produce(small.api, topic, bodies.map((body) => ({ body })));
+      const after = await small.api.get('/metrics');
+      const delta = (name: string) => metric(after.body, name) - metric(before.body, name);
+      assert.equal(delta('tablemq_produce_writes_total'), 1, 'one transaction');
+      assert.ok(delta('tablemq_insert_statements_total') >= 4, 'at most 10 rows and about 4 KB per INSERT');
+      const ids = results.map((r) => r.id);
+      assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'ids ascend in request order');
+      const rows = await small.sql.rows<{ id: number; body: Buffer }>(`SELECT id, body FROM \`${created.queues[0]!.table}\` ORDER BY id`);
+      assert.deepEqual(rows.map((r) => Number(r.id)), ids);
+      assert.deepEqual(rows.map((r) => JSON.parse(r.body.toString())), bodies);
+    } finally {
+      await small.close();
+    }
+  });
+});
+
 describe('back-pressure', () => {
   test('when more bytes are pending than allowed, produce answers 503 with Retry-After and stores nothing for it', async () => {
-    const tight = await startTestBroker('pressure', { produceMaxPendingBytes: 4096, produceMaxInFlightPerQueue: 1 });
+    const tight = await startTestBroker('pressure', { produceMaxPendingBytes: 4096, produceMaxInFlightPerNode: 1 });
     try {
       const topic = uniqueName('tight');
       const created = await createTopic(tight.api, topic, 1);

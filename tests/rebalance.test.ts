@@ -117,6 +117,26 @@ describe('rebalancing', () => {
     assert.equal((await a.commit(kept)).status, 200, 'queues still owned commit fine');
   });
 
+  test('right after losing queues, a pull hands out messages only from the queues still owned', async () => {
+    const topic = uniqueName('lost');
+    const group = uniqueName('g');
+    const created = await createTopic(t.api, topic, 4);
+    await createGroup(t.api, group, [topic]);
+    const a = await joinGroup(t.api, group, 'a');
+    await produce(t.api, topic, Array.from({ length: 40 }, (_, i) => ({ body: i })));
+    // This pull leaves the broker remembering all four queues as a's (its read-ahead hint).
+    assert.equal((await a.pulled({ max: 4 })).messages.length, 4);
+    const b = await joinGroup(t.api, group, 'b');
+    const aNow = (await a.queues()).filter((q) => idsOf(created).includes(q));
+    const bNow = (await b.queues()).filter((q) => idsOf(created).includes(q));
+    assert.equal(aNow.length, 2);
+    assert.equal(bNow.length, 2);
+    const pulled = await a.pulled({ max: 100 });
+    assert.ok(pulled.messages.length > 0);
+    for (const m of pulled.messages) assert.ok(aNow.includes(m.queueId), `queue ${m.queueId} now belongs to b`);
+    for (const p of pulled.positions) assert.ok(aNow.includes(p.queueId));
+  });
+
   test('expanding a subscribed topic hands the new queues out', async () => {
     const topic = uniqueName('expand');
     const group = uniqueName('g');

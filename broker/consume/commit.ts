@@ -46,6 +46,7 @@ export async function commit(ctx: BrokerContext, groupName: string, consumerId: 
     const fenced = offsets.filter((o) => !owned.has(o.queueId) || (req.generation !== undefined && owned.get(o.queueId)! > req.generation)).map((o) => o.queueId);
     throw new BrokerError('REBALANCED', `consumer ${consumerId} no longer owns queue(s) ${fenced.join(', ')} in this generation; pull again`, { fencedQueueIds: fenced });
   }
+  ctx.ownership.committed(group.id, consumerId, offsets);
   ctx.metrics.inc(METRIC.commits[0], METRIC.commits[1]);
   return { committed: offsets };
 }

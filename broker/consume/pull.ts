@@ -1,10 +1,11 @@
-import type { StoredMessage } from '../../shared/messages/message-store';
+import type { MessageJsonRow } from '../../shared/messages/message-store';
 import { touchConsumer } from '../../shared/metadata/consumers';
 import { consumerStateForPull } from '../../shared/metadata/offsets';
+import type { ConsumerGroup } from '../../shared/metadata/rows';
 import type { QueueView } from '../catalog';
 import type { BrokerContext } from '../context';
-import { messageJsonParts } from '../messages-json';
 import { expired, requireGroupForConsumers } from './membership';
+import type { OwnedQueue } from './ownership-hints';
 import { readSafe } from './queue-reader';
 import { METRIC } from '../metrics';
 
@@ -24,7 +25,7 @@ interface Source {
 /** What one queue gave a pull: the messages to hand out and how far the pull got in the queue. */
 interface QueueTake {
   view: QueueView;
-  messages: StoredMessage[];
+  messages: MessageJsonRow[];
   /** The id up to which this queue was read and handled (delivered, or skipped by the tag filter). */
   position: number | undefined;
 }
@@ -32,16 +33,33 @@ interface QueueTake {
 let rotation = 0;
 
 /**
- * Reads up to `max` safe messages fairly across the sources: about max/k from each queue first,
- * then more from the queues that had more, then takes round-robin (starting at a rotating queue)
- * so no queue starves another. Messages the group's tag filter rejects are passed over, but the
- * queue's position moves past them so the commit does too and lag does not grow.
+ * How many rows to ask of each queue so that one round of reads usually fills the pull: an equal
+ * share each, and the shares of queues that looked drained at their last read (the group's empty
+ * retry queue, typically) spread over the others. A drained-looking queue is still read with its
+ * share, since rows written through another broker are not known here; that bounds what a pull can
+ * read and not hand out.
+ */
+function readLimits(ctx: BrokerContext, sources: readonly Source[], max: number): number[] {
+  const share = Math.ceil(max / sources.length);
+  const drained = sources.map((s) => ctx.signals.looksDrained(s.view.queue.id, s.from));
+  const active = drained.filter((d) => !d).length;
+  const spare = active === 0 ? 0 : Math.ceil(((sources.length - active) * share) / active);
+  return drained.map((d) => (d ? share : share + spare));
+}
+
+/**
+ * Reads up to `max` safe messages fairly across the sources: about max/k from each queue first
+ * (see readLimits), then more from the queues that had more if that fell short, then takes
+ * round-robin (starting at a rotating queue) so no queue starves another. Messages the group's tag
+ * filter rejects are passed over, but the queue's position moves past them so the commit does too
+ * and lag does not grow.
  */
 async function readFair(ctx: BrokerContext, sources: Source[], max: number): Promise<QueueTake[]> {
-  const share = Math.ceil(max / sources.length);
-  const first = await Promise.all(sources.map((s) => readSafe(ctx, s.view, s.from, share)));
-  const reads = sources.map((s, i) => ({ source: s, rows: first[i]!.messages, more: !first[i]!.blocked && first[i]!.messages.length === share }));
-  const wanted = (s: Source, m: StoredMessage) => s.tags === undefined || (m.tag !== null && s.tags.has(m.tag));
+  const limits = readLimits(ctx, sources, max);
+  const first = await readSafe(ctx, sources.map((s, i) => ({ view: s.view, afterId: s.from, limit: limits[i]! })));
+  // Copies: a read may be shared with other pulls (queue-reader.ts), and rows are appended below.
+  const reads = sources.map((s, i) => ({ source: s, rows: first[i]!.messages.slice(), more: !first[i]!.blocked && first[i]!.messages.length === limits[i] }));
+  const wanted = (s: Source, m: MessageJsonRow) => s.tags === undefined || (m.tag !== null && s.tags.has(m.tag));
   const deliverable = () => reads.reduce((n, r) => n + r.rows.filter((m) => wanted(r.source, m)).length, 0);
   const hungry = reads.filter((r) => r.more);
   const missing = max - deliverable();
@@ -49,7 +67,7 @@ async function readFair(ctx: BrokerContext, sources: Source[], max: number): Pro
     // Split what is still missing over the queues that had more, rather than reading a whole
     // pull's worth from each: rows read and not handed out are read again by the next pull.
     const more = Math.ceil(missing / hungry.length);
-    const extra = await Promise.all(hungry.map((r) => readSafe(ctx, r.source.view, r.rows[r.rows.length - 1]!.id, more)));
+    const extra = await readSafe(ctx, hungry.map((r) => ({ view: r.source.view, afterId: r.rows[r.rows.length - 1]!.id, limit: more })));
     hungry.forEach((r, i) => r.rows.push(...extra[i]!.messages));
   }
 
@@ -74,6 +92,40 @@ async function readFair(ctx: BrokerContext, sources: Source[], max: number): Pro
   });
 }
 
+/** The queues to read for a consumer that owns `owned`, from its offsets or the positions given. */
+async function sourcesOf(ctx: BrokerContext, group: ConsumerGroup, owned: readonly OwnedQueue[], positions: ReadonlyMap<number, number>): Promise<Source[]> {
+  if ((await ctx.catalog.group(group.name))?.paused ?? false) return [];
+  const sources: Source[] = [];
+  for (const o of owned) {
+    const view = await ctx.catalog.queue(o.queueId);
+    if (!view || !view.queue.readable) continue;
+    const from = Math.max(o.committedOffset, positions.get(o.queueId) ?? 0);
+    sources.push({ view, from, tags: ctx.catalog.tagFilter(group.id, view.topic.id) });
+  }
+  return sources;
+}
+
+function sameSources(a: readonly Source[], b: readonly Source[]): boolean {
+  return a.length === b.length && a.every((s, i) => s.view === b[i]!.view && s.from === b[i]!.from && s.tags === b[i]!.tags);
+}
+
+/** A round of reads and the sources it read. */
+interface Reading {
+  sources: Source[];
+  takes: QueueTake[];
+}
+
+/**
+ * Reads started before the ownership check answers, from what the consumer owned at its previous
+ * pull. A failure here only means the reads are redone after the check (and fail there, if real).
+ */
+function readAhead(ctx: BrokerContext, group: ConsumerGroup, owned: readonly OwnedQueue[] | undefined, positions: ReadonlyMap<number, number>, max: number): Promise<Reading | undefined> {
+  if (!owned || owned.length === 0) return Promise.resolve(undefined);
+  return sourcesOf(ctx, group, owned, positions)
+    .then(async (sources) => ({ sources, takes: sources.length > 0 ? await readFair(ctx, sources, max) : [] }))
+    .catch(() => undefined);
+}
+
 function waitForMessages(ctx: BrokerContext, queueIds: number[], ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
@@ -88,10 +140,16 @@ function waitForMessages(ctx: BrokerContext, queueIds: number[], ms: number, sig
   });
 }
 
+const COMMA = Buffer.from(',');
+
 /**
  * A pull: messages from the queues this consumer owns, after the committed offsets (or the
  * positions given), long-polling up to waitMs. Also counts as a heartbeat. Returns the JSON bytes;
  * its `positions` are what the consumer commits once it has processed the messages.
+ *
+ * Each round checks liveness and ownership in the metadata DB (pulls are fenced like commits) and,
+ * at the same time, reads the queues the consumer owned at its previous pull; the reads are used
+ * only if the check names the same queues and starting ids, and are redone otherwise.
  */
 export async function pull(ctx: BrokerContext, groupName: string, consumerId: number, req: PullRequest, signal: AbortSignal): Promise<Buffer> {
   const group = await requireGroupForConsumers(ctx, groupName);
@@ -106,24 +164,21 @@ export async function pull(ctx: BrokerContext, groupName: string, consumerId: nu
   const advanced = new Set<number>();
 
   for (;;) {
+    const ahead = readAhead(ctx, group, ctx.ownership.get(group.id, consumerId), positions, max);
     const state = await consumerStateForPull(ctx.db, { groupId: group.id, consumerId, sessionTimeoutMs, refreshAfterMs });
-    if (!state?.alive) throw expired(groupName, consumerId);
+    if (!state?.alive) {
+      ctx.ownership.forget(group.id, consumerId);
+      throw expired(groupName, consumerId);
+    }
     if (state.stale) {
       if (!(await touchConsumer(ctx.db, group.id, consumerId, sessionTimeoutMs))) throw expired(groupName, consumerId);
     }
     const owned = state.owned;
+    ctx.ownership.set(group.id, consumerId, owned.map((o) => ({ queueId: o.queueId, committedOffset: o.committedOffset })));
     const generation = Math.max(0, ...owned.map((o) => o.generation));
-    const paused = (await ctx.catalog.group(groupName))?.paused ?? false;
-    const sources: Source[] = [];
-    if (!paused) {
-      for (const o of owned) {
-        const view = await ctx.catalog.queue(o.queueId);
-        if (!view || !view.queue.readable) continue;
-        const from = Math.max(o.committedOffset, positions.get(o.queueId) ?? 0);
-        sources.push({ view, from, tags: ctx.catalog.tagFilter(group.id, view.topic.id) });
-      }
-    }
-    const takes = sources.length > 0 ? await readFair(ctx, sources, max) : [];
+    const sources = await sourcesOf(ctx, group, owned, positions);
+    const early = await ahead;
+    const takes = early && sameSources(early.sources, sources) ? early.takes : sources.length > 0 ? await readFair(ctx, sources, max) : [];
     let count = 0;
     for (const t of takes) {
       count += t.messages.length;
@@ -136,11 +191,10 @@ export async function pull(ctx: BrokerContext, groupName: string, consumerId: nu
     const skippedOnly = count === 0 && takes.some((t) => t.position !== undefined);
     if (count > 0 || remaining <= 0 || signal.aborted) {
       const parts: Buffer[] = [Buffer.from(`{"generation":${generation},"messages":[`)];
-      const comma = Buffer.from(',');
       for (const t of takes) {
         for (const m of t.messages) {
-          if (parts.length > 1) parts.push(comma);
-          messageJsonParts(t.view.topic.name, t.view.queue.id, m, parts);
+          if (parts.length > 1) parts.push(COMMA);
+          parts.push(m.json);
         }
         if (t.messages.length > 0) ctx.metrics.inc(METRIC.pulled[0], METRIC.pulled[1], { topic: t.view.topic.name }, t.messages.length);
       }

@@ -1,4 +1,4 @@
-import { lockingReadBetween, readAfter, rowAgeMs, type StoredMessage } from '../../shared/messages/message-store';
+import { lockingReadBetween, readMessagesJson, rowAgeMs, type MessageJsonRow } from '../../shared/messages/message-store';
 import { isRetryable, isUnavailable } from '../../shared/db/mysql-errors';
 import { nodeTarget, type QueueView } from '../catalog';
 import type { BrokerContext } from '../context';
@@ -6,38 +6,78 @@ import { scanContiguous } from './contiguous';
 import { METRIC } from '../metrics';
 
 export interface SafeRead {
-  messages: StoredMessage[];
+  messages: MessageJsonRow[];
   /** The scan stopped at a hole that is too young to pass. */
   blocked: boolean;
 }
 
+/** Up to `limit` messages of one queue after `afterId`. */
+export interface ReadRequest {
+  view: QueueView;
+  afterId: number;
+  limit: number;
+}
+
 /**
- * Reads up to `limit` committed messages after `afterId` that are safe to hand out (see
- * contiguous.ts). A hole is passed only when the row after it is older than holeGraceMs by the
- * node's clock, and a locking read of the hole returns nothing.
+ * Reads committed messages that are safe to hand out (see contiguous.ts) from several queues:
+ * one statement per db node, whatever the number of queues on it. A hole is passed only when the
+ * row after it is older than holeGraceMs by the node's clock, and a locking read of the hole
+ * returns nothing. Answers in the order of `requests`.
  */
-export function readSafe(ctx: BrokerContext, view: QueueView, afterId: number, limit: number): Promise<SafeRead> {
-  // Pulls woken by the same produce often ask the same question (groups caught up at the same id):
-  // they share one read instead of each sending its own.
+export async function readSafe(ctx: BrokerContext, requests: readonly ReadRequest[]): Promise<SafeRead[]> {
+  const byNode = new Map<number, ReadRequest[]>();
+  for (const r of requests) {
+    const list = byNode.get(r.view.node.id);
+    if (list) list.push(r);
+    else byNode.set(r.view.node.id, [r]);
+  }
+  const answers = new Map<ReadRequest, SafeRead>();
+  await Promise.all(
+    [...byNode.values()].map(async (onNode) => {
+      const reads = await readNodeShared(ctx, onNode);
+      onNode.forEach((r, i) => answers.set(r, reads[i]!));
+    }),
+  );
+  return requests.map((r) => answers.get(r)!);
+}
+
+/**
+ * Pulls woken by the same produce often ask the same question (groups caught up at the same ids):
+ * they share one read instead of each sending its own.
+ */
+function readNodeShared(ctx: BrokerContext, onNode: readonly ReadRequest[]): Promise<SafeRead[]> {
   let reads = inFlightByBroker.get(ctx);
   if (!reads) inFlightByBroker.set(ctx, (reads = new Map()));
-  const key = `${view.queue.id}:${afterId}:${limit}`;
+  const key = onNode.map((r) => `${r.view.queue.id}:${r.afterId}:${r.limit}`).join('|');
   let read = reads.get(key);
   if (!read) {
     const map = reads;
-    read = readSafeUncached(ctx, view, afterId, limit).finally(() => map.delete(key));
+    read = readNode(ctx, onNode).finally(() => map.delete(key));
     reads.set(key, read);
   }
   return read;
 }
 
 /** Per broker: queue ids are only unique within one metadata database. */
-const inFlightByBroker = new WeakMap<BrokerContext, Map<string, Promise<SafeRead>>>();
+const inFlightByBroker = new WeakMap<BrokerContext, Map<string, Promise<SafeRead[]>>>();
 
-async function readSafeUncached(ctx: BrokerContext, view: QueueView, afterId: number, limit: number): Promise<SafeRead> {
-  const conn = await ctx.nodes.get(nodeTarget(view.node));
+async function readNode(ctx: BrokerContext, onNode: readonly ReadRequest[]): Promise<SafeRead[]> {
+  const conn = await ctx.nodes.get(nodeTarget(onNode[0]!.view.node));
+  const rowsPerQueue = await readMessagesJson(
+    conn.pool,
+    onNode.map((r) => ({ table: r.view.queue.tableName, topic: r.view.topic.name, queueId: r.view.queue.id, afterId: r.afterId, limit: r.limit })),
+  );
+  return Promise.all(onNode.map((r, i) => scanQueue(ctx, conn, r, rowsPerQueue[i]!)));
+}
+
+/** Keeps the rows of one queue that are safe to hand out, and notes how far the table reached. */
+async function scanQueue(
+  ctx: BrokerContext,
+  conn: Awaited<ReturnType<BrokerContext['nodes']['get']>>,
+  { view, afterId, limit }: ReadRequest,
+  rows: MessageJsonRow[],
+): Promise<SafeRead> {
   const table = view.queue.tableName;
-  const rows = await readAfter(conn.pool, table, afterId, limit);
   const scan = await scanContiguous(rows, afterId, conn.idStep, async (holeAfter, holeBefore) => {
     const age = await rowAgeMs(conn.pool, table, holeBefore);
     if (age === null || age < ctx.config.holeGraceMs) return false;
@@ -54,7 +94,9 @@ async function readSafeUncached(ctx: BrokerContext, view: QueueView, afterId: nu
     ctx.logger.debug('passing a permanent id hole', { queueId: view.queue.id, after: holeAfter, before: holeBefore, ageMs: age });
     return true;
   });
-  const last = scan.rows[scan.rows.length - 1];
-  if (last) ctx.signals.seen(view.queue.id, last.id);
+  const lastRow = rows[rows.length - 1];
+  if (lastRow) ctx.signals.seen(view.queue.id, lastRow.id);
+  // Fewer rows than asked: the table ended there (a hint for sizing the next reads of this queue).
+  if (rows.length < limit) ctx.signals.endSeen(view.queue.id, lastRow?.id ?? afterId);
   return { messages: scan.rows, blocked: scan.blocked };
 }

@@ -1,10 +1,10 @@
 import { BrokerError } from '../../shared/errors';
 import { asStoreError } from '../../shared/db/mysql-errors';
-import { insertMessages, type NewMessage } from '../../shared/messages/message-store';
+import { insertBatches, type NewMessage } from '../../shared/messages/message-store';
 import { insertScheduled } from '../../shared/metadata/schedules';
 import { nodeTarget, type QueueView, type TopicView } from '../catalog';
 import type { BrokerContext } from '../context';
-import { PendingBudget, QueueWriter } from './queue-writer';
+import { NodeWriter, PendingBudget } from './node-writer';
 import { QueueRouter } from './routing';
 import type { ProduceMessage } from './schemas';
 import { METRIC } from '../metrics';
@@ -13,7 +13,8 @@ export type ProduceResult = { queueId: number; id: number } | { queueId: null; i
 
 /** The produce path: validate sizes, route, hand each queue's share to its group-commit writer. */
 export class Producer {
-  private readonly writers = new Map<number, Promise<QueueWriter>>();
+  /** One group-commit writer per db node (by node id). */
+  private readonly writers = new Map<number, Promise<NodeWriter>>();
   private readonly router = new QueueRouter();
   readonly budget: PendingBudget;
 
@@ -111,8 +112,11 @@ export class Producer {
     const results = new Array<{ queueId: number; id: number }>(rows.length);
     await Promise.all(
       [...byQueue].map(async ([queueId, share]) => {
-        const writer = await this.writerFor(queueId);
-        const ids = await writer.append(share.rows);
+        const target = await this.ctx.catalog.queue(queueId);
+        if (!target) throw new BrokerError('QUEUE_NOT_FOUND', `queue ${queueId} does not exist`);
+        const writer = await this.writerFor(target);
+        const ids = await writer.append(queueId, target.queue.tableName, share.rows);
+        this.ctx.metrics.inc(METRIC.produced[0], METRIC.produced[1], { topic: topic.name }, share.rows.length);
         share.indexes.forEach((messageIndex, k) => {
           results[messageIndex] = { queueId, id: ids[k]! };
         });
@@ -124,35 +128,35 @@ export class Producer {
     return results;
   }
 
-  private writerFor(queueId: number): Promise<QueueWriter> {
-    let writer = this.writers.get(queueId);
+  private writerFor(view: QueueView): Promise<NodeWriter> {
+    const nodeId = view.node.id;
+    let writer = this.writers.get(nodeId);
     if (!writer) {
-      writer = this.openWriter(queueId);
-      this.writers.set(queueId, writer);
-      writer.catch(() => this.writers.delete(queueId));
+      writer = this.openWriter(view);
+      this.writers.set(nodeId, writer);
+      writer.catch(() => this.writers.delete(nodeId));
     }
     return writer;
   }
 
-  private async openWriter(queueId: number): Promise<QueueWriter> {
-    const view: QueueView | undefined = await this.ctx.catalog.queue(queueId);
-    if (!view) throw new BrokerError('QUEUE_NOT_FOUND', `queue ${queueId} does not exist`);
+  private async openWriter(view: QueueView): Promise<NodeWriter> {
     const conn = await this.ctx.nodes.get(nodeTarget(view.node));
-    const table = view.queue.tableName;
-    const { produceBatchMaxRows: maxRows, produceBatchMaxBytes: maxBytes, produceMaxInFlightPerQueue: maxInFlight } = this.ctx.config;
+    const { produceBatchMaxRows: maxRows, produceBatchMaxBytes: maxBytes, produceMaxInFlightPerNode: maxInFlight } = this.ctx.config;
     const { metrics } = this.ctx;
-    const topic = view.topic.name;
-    return new QueueWriter(
-      async (batch) => {
-        const firstId = await insertMessages(conn.pool, table, batch, conn.noBackslashEscapes);
-        metrics.inc(METRIC.inserts[0], METRIC.inserts[1], { queue: queueId });
-        metrics.inc(METRIC.produced[0], METRIC.produced[1], { topic }, batch.length);
-        return firstId;
+    const node = view.node.name;
+    return new NodeWriter(
+      async (batches) => {
+        const firstIds = await insertBatches(conn.pool, batches, conn.noBackslashEscapes, maxBytes);
+        metrics.inc(METRIC.writes[0], METRIC.writes[1], { node });
+        metrics.inc(METRIC.inserts[0], METRIC.inserts[1], { node }, batches.length);
+        return firstIds;
       },
       { maxRows, maxBytes, maxInFlight },
       conn.idStep,
       this.budget,
-      (lastId) => this.ctx.signals.appended(queueId, lastId),
+      (queueId, lastId) => {
+        this.ctx.signals.appended(queueId, lastId);
+      },
     );
   }
 }

@@ -1,10 +1,9 @@
 import { Router } from 'express';
 import { BrokerError } from '../../shared/errors';
-import { getMessage } from '../../shared/messages/message-store';
+import { getMessageJson } from '../../shared/messages/message-store';
 import { nodeTarget } from '../catalog';
 import type { BrokerContext } from '../context';
 import { checkName, parseId } from '../http/validation';
-import { messageJson } from '../messages-json';
 
 /** /api/v1/topics: read one stored message back. (Produce itself is a hot route: hot-routes.ts.) */
 export function produceRoutes(ctx: BrokerContext): Router {
@@ -19,9 +18,9 @@ export function produceRoutes(ctx: BrokerContext): Router {
       throw new BrokerError('QUEUE_NOT_FOUND', `queue ${queueId} is not part of topic ${topic}`, { topic, queueId });
     }
     const conn = await ctx.nodes.get(nodeTarget(view.node));
-    const message = await getMessage(conn.pool, view.queue.tableName, id);
+    const message = await getMessageJson(conn.pool, view.queue.tableName, id, topic, queueId);
     if (!message) throw new BrokerError('MESSAGE_NOT_FOUND', `no message ${id} in queue ${queueId}`, { topic, queueId, id });
-    res.type('application/json').send(messageJson(topic, queueId, message));
+    res.type('application/json').send(message);
   });
 
   return r;

@@ -42,9 +42,45 @@ interface MessageRow extends RowDataPacket {
   created_at: string;
 }
 
+/** created_at as ISO 8601 UTC with milliseconds, formatted by the server (sessions run in UTC). */
+const CREATED_AT_ISO = "CONCAT(LEFT(DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%f'), 23), 'Z')";
+
 /** The columns every message read selects (the benchmark's raw baseline reads the same). */
-export const MESSAGE_COLUMNS =
-  "id, tag, msg_key, trace_id, headers, body, retry_count, CONCAT(LEFT(DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%f'), 23), 'Z') AS created_at";
+export const MESSAGE_COLUMNS = `id, tag, msg_key, trace_id, headers, body, retry_count, ${CREATED_AT_ISO} AS created_at`;
+
+/**
+ * A message as the API shows it (pull answers, GET of one message), as JSON text built by the
+ * server: {"topic","queueId","id","body","key","tag","traceId","headers","retryCount","createdAt"}.
+ * Body and headers are stored as JSON text made by JSON.stringify, so they are spliced in as they
+ * are; the free-text columns go through JSON_QUOTE. The broker then only concatenates rows: per
+ * message it parses two short columns and one Buffer instead of eight columns, and builds nothing
+ * (measured here: half the broker CPU per pulled message, the same MariaDB CPU).
+ */
+function messageJsonExpression(topic: string, queueId: number): string {
+  const head = `{"topic":${JSON.stringify(topic)},"queueId":${Math.trunc(queueId)},"id":`;
+  return (
+    `CONCAT(${sqlString(head)}, id, ',"body":', body, ` +
+    `',"key":', IFNULL(JSON_QUOTE(msg_key), 'null'), ',"tag":', IFNULL(JSON_QUOTE(tag), 'null'), ` +
+    `',"traceId":', IFNULL(JSON_QUOTE(trace_id), 'null'), ',"headers":', IFNULL(headers, 'null'), ` +
+    `',"retryCount":', retry_count, ',"createdAt":"', ${CREATED_AT_ISO}, '"}')`
+  );
+}
+
+/**
+ * A SQL string literal of text tablemq made itself from validated names (topic names match a strict
+ * pattern): refusing quotes and backslashes makes it safe whatever the server's sql_mode.
+ */
+function sqlString(text: string): string {
+  if (/['\\]/.test(text)) throw new Error(`refusing to quote ${JSON.stringify(text)} into SQL`);
+  return `'${text}'`;
+}
+
+/** One message of a queue as a pull hands it out: the id and tag the broker needs, and its API JSON. */
+export interface MessageJsonRow {
+  id: number;
+  tag: string | null;
+  json: Buffer;
+}
 
 function toStored(row: MessageRow): StoredMessage {
   return {
@@ -83,36 +119,144 @@ function rawQuery<T>(pool: Pool, sql: string): Promise<T> {
   });
 }
 
+function rawArrayQuery<Row extends unknown[]>(pool: Pool, sql: string): Promise<Row[]> {
+  return new Promise<Row[]>((resolve, reject) => {
+    pool.pool.query({ sql, rowsAsArray: true }, (err: Error | null, rows: unknown) => (err ? reject(err) : resolve(rows as Row[])));
+  });
+}
+
 export async function createQueueTable(pool: Pool, ddl: string): Promise<void> {
   await pool.query(ddl);
 }
 
-/**
- * One multi-row INSERT (one commit, one fsync) for a batch. Returns the first id; InnoDB gives a
- * simple multi-row INSERT consecutive ids (stepping by @@auto_increment_increment).
- */
-export async function insertMessages(pool: Pool, table: string, messages: readonly NewMessage[], noBackslashEscapes = false): Promise<number> {
-  const values = new Array<string>(messages.length);
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i]!;
+/** Rows for one queue table, written as one multi-row INSERT. */
+export interface TableBatch {
+  table: string;
+  messages: readonly NewMessage[];
+}
+
+/** One multi-row INSERT statement. InnoDB gives a simple multi-row INSERT consecutive ids. */
+function insertStatement(pool: Pool, batch: TableBatch, noBackslashEscapes: boolean): string {
+  const values = new Array<string>(batch.messages.length);
+  for (let i = 0; i < batch.messages.length; i++) {
+    const m = batch.messages[i]!;
     const body = typeof m.body === 'string' ? jsonTextLiteral(m.body, noBackslashEscapes) : pool.escape(m.body);
     values[i] = `(${pool.escape(m.tag)},${pool.escape(m.key)},${pool.escape(m.traceId)},${pool.escape(m.headers)},${body},${m.retryCount | 0})`;
   }
-  const sql = `INSERT INTO ${quotedTable(table)} (tag, msg_key, trace_id, headers, body, retry_count) VALUES ${values.join(',')}`;
-  const result = await rawQuery<ResultSetHeader>(pool, sql);
-  if (result.affectedRows !== messages.length) {
-    throw new Error(`inserted ${result.affectedRows} rows of ${messages.length} into ${table}`);
-  }
-  return Number(result.insertId);
+  return `INSERT INTO ${quotedTable(batch.table)} (tag, msg_key, trace_id, headers, body, retry_count) VALUES ${values.join(',')}`;
 }
 
-/** Committed messages after `afterId`, in id order (a consistent read: it never waits). */
-export async function readAfter(pool: Pool, table: string, afterId: number, limit: number): Promise<StoredMessage[]> {
-  const rows = await rawQuery<MessageRow[]>(
-    pool,
-    `SELECT ${MESSAGE_COLUMNS} FROM ${quotedTable(table)} WHERE id > ${Math.trunc(afterId)} ORDER BY id LIMIT ${Math.trunc(limit)}`,
+type Callback = (err: Error | null, result: unknown) => void;
+interface RawConnection {
+  query(sql: string, cb: Callback): void;
+  release(): void;
+  destroy(): void;
+}
+
+function onConnection<T>(conn: RawConnection, sql: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => conn.query(sql, (err, result) => (err ? reject(err) : resolve(result as T))));
+}
+
+/**
+ * Writes batches for several queue tables of one node as ONE transaction: one commit (one fsync)
+ * for all of them, and, while the statements fit `maxTripBytes`, one round trip (a multi-statement
+ * `START TRANSACTION; INSERT ...; INSERT ...; COMMIT`). A lone batch is a plain autocommit INSERT.
+ * Returns the first id of each batch (the rest follow at steps of @@auto_increment_increment).
+ * All or nothing: on any error the transaction is rolled back, or the connection dropped if it
+ * can't be, so no pooled connection is ever left inside a transaction.
+ */
+export async function insertBatches(pool: Pool, batches: readonly TableBatch[], noBackslashEscapes: boolean, maxTripBytes: number): Promise<number[]> {
+  const statements = batches.map((b) => insertStatement(pool, b, noBackslashEscapes));
+  if (statements.length === 1) {
+    const result = await rawQuery<ResultSetHeader>(pool, statements[0]!);
+    checkInserted(result, batches[0]!);
+    return [Number(result.insertId)];
+  }
+  // Round trips of whole statements, each at most maxTripBytes (unless one statement alone is more).
+  const trips: string[][] = [];
+  let size = Infinity;
+  for (const sql of statements) {
+    if (size + sql.length > maxTripBytes) {
+      trips.push([]);
+      size = 0;
+    }
+    trips[trips.length - 1]!.push(sql);
+    size += sql.length;
+  }
+  trips[0]!.unshift('START TRANSACTION');
+  trips[trips.length - 1]!.push('COMMIT');
+
+  const conn = await new Promise<RawConnection>((resolve, reject) =>
+    pool.pool.getConnection((err: Error | null, c: unknown) => (err ? reject(err) : resolve(c as RawConnection))),
   );
-  return rows.map(toStored);
+  const results: ResultSetHeader[] = [];
+  try {
+    for (const trip of trips) {
+      const answer = await onConnection<ResultSetHeader | ResultSetHeader[]>(conn, trip.join(';'));
+      results.push(...(trip.length > 1 ? (answer as ResultSetHeader[]) : [answer as ResultSetHeader]));
+    }
+  } catch (err) {
+    try {
+      await onConnection(conn, 'ROLLBACK');
+      conn.release();
+    } catch {
+      conn.destroy();
+    }
+    throw err;
+  }
+  conn.release();
+  // results: START TRANSACTION, one per INSERT, COMMIT.
+  return batches.map((b, i) => {
+    const result = results[i + 1]!;
+    checkInserted(result, b);
+    return Number(result.insertId);
+  });
+}
+
+function checkInserted(result: ResultSetHeader, batch: TableBatch): void {
+  if (result.affectedRows !== batch.messages.length) {
+    throw new Error(`inserted ${result.affectedRows} rows of ${batch.messages.length} into ${batch.table}`);
+  }
+}
+
+/**
+ * A range of one queue to read: ids after `afterId`, at most `limit` rows.
+ */
+export interface QueueRange {
+  table: string;
+  topic: string;
+  queueId: number;
+  afterId: number;
+  limit: number;
+}
+
+/**
+ * Committed messages after each range's `afterId`, in id order, as API JSON (see
+ * messageJsonExpression): one result list per range. A consistent read: it never waits. All
+ * ranges go in ONE statement (a UNION ALL of per-queue range reads), since every statement costs a
+ * round trip and socket writes on both sides; rows come back as arrays, not one object per row.
+ */
+export async function readMessagesJson(pool: Pool, ranges: readonly QueueRange[]): Promise<MessageJsonRow[][]> {
+  const out = ranges.map((): MessageJsonRow[] => []);
+  const parts = ranges.flatMap((r, i) =>
+    r.limit > 0
+      ? [`(SELECT ${i}, id, tag, ${messageJsonExpression(r.topic, r.queueId)} FROM ${quotedTable(r.table)} WHERE id > ${Math.trunc(r.afterId)} ORDER BY id LIMIT ${Math.trunc(r.limit)})`]
+      : [],
+  );
+  if (parts.length === 0) return out;
+  const rows = await rawArrayQuery<[number, number | string, string | null, Buffer]>(pool, parts.join(' UNION ALL '));
+  for (const r of rows) out[r[0]]!.push({ id: Number(r[1]), tag: r[2], json: r[3] });
+  // A UNION ALL keeps each branch's ORDER BY in practice, but SQL does not promise it.
+  for (const list of out) {
+    if (list.some((m, i) => i > 0 && m.id < list[i - 1]!.id)) list.sort((a, b) => a.id - b.id);
+  }
+  return out;
+}
+
+/** One message as API JSON, or null. */
+export async function getMessageJson(pool: Pool, table: string, id: number, topic: string, queueId: number): Promise<Buffer | null> {
+  const rows = await rawArrayQuery<[Buffer]>(pool, `SELECT ${messageJsonExpression(topic, queueId)} FROM ${quotedTable(table)} WHERE id = ${Math.trunc(id)}`);
+  return rows[0]?.[0] ?? null;
 }
 
 /** Milliseconds since the row was written, by the node's own clock. */

@@ -81,6 +81,10 @@ export class NodePools {
       maxIdle: this.options.poolSize,
       enableKeepAlive: true,
       queryFormat: formatQuery,
+      // The produce path sends several INSERTs and their COMMIT as one round trip
+      // (message-store.ts insertBatches). Every statement tablemq builds escapes its values and
+      // takes table names only from quotedTable.
+      multipleStatements: true,
     });
     const sessionSql = [
       "SET time_zone = '+00:00'",

@@ -1,0 +1,179 @@
+import type { NewMessage, TableBatch } from '../../shared/messages/message-store';
+import { BrokerError } from '../../shared/errors';
+
+/** Writes batches for several tables of one node in one transaction; returns each batch's first id. */
+export type NodeInsert = (batches: readonly TableBatch[]) => Promise<number[]>;
+
+/** Rows of one request for one queue, waiting for the next write. */
+interface Pending {
+  queueId: number;
+  table: string;
+  messages: readonly NewMessage[];
+  bytes: number;
+  resolve: (ids: number[]) => void;
+  reject: (err: unknown) => void;
+}
+
+/** One INSERT of a write: which requests' rows it carries, in order. */
+interface Statement {
+  queueId: number;
+  table: string;
+  parts: { pending: Pending; from: number; count: number }[];
+  rows: NewMessage[];
+  bytes: number;
+}
+
+export interface WriterLimits {
+  /** Rows per write (all queues together); a request larger than this is written alone. */
+  maxRows: number;
+  /** Bytes per write, and per round trip of a write that is split. */
+  maxBytes: number;
+  /** Writes in flight per node: one more lets the next batch form while a commit is in flight. */
+  maxInFlight: number;
+}
+
+/**
+ * Group commit for one db node (DESIGN.md section 6). A commit costs an fsync of the node's redo
+ * log whatever the number of tables it touches, and every statement a round trip with socket
+ * writes on both sides; so requests for ANY queue of the node that arrive while a write is in
+ * flight wait in `pending` and go out together: one transaction, one multi-row INSERT per queue,
+ * usually one round trip. A request is answered with its own ids only after that commit returned.
+ * A lone request waits one event-loop turn at most. A request's rows for one queue are never split
+ * across writes.
+ */
+export class NodeWriter {
+  private pending: Pending[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+
+  constructor(
+    private readonly insert: NodeInsert,
+    private readonly limits: WriterLimits,
+    private readonly idStep: number,
+    private readonly budget: PendingBudget,
+    private readonly onCommitted: (queueId: number, lastId: number) => void,
+  ) {}
+
+  append(queueId: number, table: string, messages: readonly NewMessage[]): Promise<number[]> {
+    const bytes = messages.reduce((sum, m) => sum + m.body.length + (m.headers?.length ?? 0) + 64, 0);
+    this.budget.take(bytes); // throws OVERLOADED when the broker already holds too much
+    return new Promise<number[]>((resolve, reject) => {
+      this.pending.push({ queueId, table, messages, bytes, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.limits.maxInFlight || this.pending.length === 0) return;
+    this.scheduled = true;
+    // setImmediate, not a timer: requests parsed in this same turn join the batch, and a lone
+    // request is delayed by one turn of the event loop only.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    let rows = 0;
+    let bytes = 0;
+    while (this.pending.length > 0) {
+      const next = this.pending[0]!;
+      const fits = rows + next.messages.length <= this.limits.maxRows && bytes + next.bytes <= this.limits.maxBytes;
+      if (batch.length > 0 && !fits) break;
+      batch.push(this.pending.shift()!);
+      rows += next.messages.length;
+      bytes += next.bytes;
+    }
+    return batch;
+  }
+
+  private flush(): void {
+    while (this.inFlight < this.limits.maxInFlight && this.pending.length > 0) {
+      const batch = this.takeBatch();
+      this.inFlight++;
+      void this.write(batch).finally(() => {
+        this.inFlight--;
+        for (const p of batch) this.budget.give(p.bytes);
+        this.schedule();
+      });
+    }
+  }
+
+  /**
+   * One INSERT per queue, rows in arrival order. An INSERT stays within the row and byte bounds:
+   * a request above them is cut into several INSERTs of the same transaction (ids are consecutive
+   * within each INSERT only).
+   */
+  private statementsOf(batch: readonly Pending[]): Statement[] {
+    const statements: Statement[] = [];
+    const open = new Map<number, Statement>();
+    for (const p of batch) {
+      let current: Statement | undefined;
+      for (let i = 0; i < p.messages.length; i++) {
+        const m = p.messages[i]!;
+        const bytes = m.body.length + (m.headers?.length ?? 0) + 64;
+        current ??= open.get(p.queueId);
+        if (!current || current.rows.length >= this.limits.maxRows || (current.rows.length > 0 && current.bytes + bytes > this.limits.maxBytes)) {
+          current = { queueId: p.queueId, table: p.table, parts: [], rows: [], bytes: 0 };
+          statements.push(current);
+          open.set(p.queueId, current);
+        }
+        const part = current.parts[current.parts.length - 1];
+        if (part?.pending === p) part.count++;
+        else current.parts.push({ pending: p, from: i, count: 1 });
+        current.rows.push(m);
+        current.bytes += bytes;
+      }
+    }
+    return statements;
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    const statements = this.statementsOf(batch);
+    let firstIds: number[];
+    try {
+      firstIds = await this.insert(statements.map((s) => ({ table: s.table, messages: s.rows })));
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    const ids = new Map<Pending, number[]>(batch.map((p) => [p, new Array<number>(p.messages.length)]));
+    statements.forEach((s, k) => {
+      let offset = 0;
+      for (const part of s.parts) {
+        const out = ids.get(part.pending)!;
+        for (let i = 0; i < part.count; i++) out[part.from + i] = firstIds[k]! + (offset + i) * this.idStep;
+        offset += part.count;
+      }
+      this.onCommitted(s.queueId, firstIds[k]! + (s.rows.length - 1) * this.idStep);
+    });
+    for (const p of batch) p.resolve(ids.get(p)!);
+  }
+}
+
+/**
+ * Bytes accepted but not yet committed, across all nodes of this broker. When MySQL is slower
+ * than the producers, new requests get 503 + Retry-After instead of piling up in memory.
+ */
+export class PendingBudget {
+  private used = 0;
+
+  constructor(private readonly limit: number) {}
+
+  take(bytes: number): void {
+    if (this.used > 0 && this.used + bytes > this.limit) {
+      throw new BrokerError('OVERLOADED', 'the broker is writing as fast as the database allows; retry shortly', { pendingBytes: this.used }, { retryAfterSeconds: 1 });
+    }
+    this.used += bytes;
+  }
+
+  give(bytes: number): void {
+    this.used -= bytes;
+  }
+
+  get pendingBytes(): number {
+    return this.used;
+  }
+}
