@@ -5,7 +5,8 @@ import { commit, type CommitRequest } from './consume/commit';
 import { pull, type PullRequest } from './consume/pull';
 import { commitSchema, pullSchema } from './consume/schemas';
 import { beginRequest } from './http/request-context';
-import { readJsonBody, sendError, sendJson } from './http/raw-json';
+import { parseJson, readJsonBody, readJsonText, sendError, sendJson } from './http/raw-json';
+import { bodyTexts } from './produce/body-text';
 import { checkName, parseId, validator } from './http/validation';
 import type { Producer } from './produce/producer';
 import { produceSchema, type ProduceBody } from './produce/schemas';
@@ -36,7 +37,8 @@ export function hotRoutes(ctx: BrokerContext, producer: Producer): (req: Incomin
 
   async function produce(topicParam: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const topic = checkName('topic', pathParam(topicParam));
-    const body = await readJsonBody(req, limit);
+    const text = await readJsonText(req, limit);
+    const body = text === undefined ? undefined : parseJson(text);
     // Count before schema: a huge array is a 413, and is not worth validating item by item.
     const messages = (body as { messages?: unknown } | null | undefined)?.messages;
     if (Array.isArray(messages) && messages.length > ctx.config.maxMessagesPerRequest) {
@@ -45,7 +47,8 @@ export function hotRoutes(ctx: BrokerContext, producer: Producer): (req: Incomin
         limit: ctx.config.maxMessagesPerRequest,
       });
     }
-    const results = await producer.produce(topic, check.produce(body).messages);
+    const { messages: valid } = check.produce(body);
+    const results = await producer.produce(topic, valid, text === undefined ? undefined : bodyTexts(text, valid.length));
     sendJson(res, 201, JSON.stringify({ results }));
   }
 

@@ -73,6 +73,20 @@ describe('produce', () => {
     }
   });
 
+  test('bodies are stored as the JSON text sent: spacing and escapes kept, the value unchanged', async () => {
+    const name = uniqueName('spaced');
+    await createTopic(t.api, name, 1);
+    const raw = '{ "messages": [ { "body": { "a" : [ 1 , 2.50 ] ,\n "s" : "q\\"\\u00e9" } }, {"body":"plain"} ] }';
+    const res = await t.api.post(`/api/v1/topics/${name}/messages`, raw);
+    assert.equal(res.status, 201);
+    const [first, second] = res.body.results as { queueId: number; id: number }[];
+    const got = await t.api.get(`/api/v1/topics/${name}/queues/${first!.queueId}/messages/${first!.id}`);
+    assert.deepEqual(got.body.body, { a: [1, 2.5], s: 'q"é' });
+    const stored = await t.sql.rows<{ body: Buffer }>(`SELECT body FROM \`${(await t.api.get(`/api/v1/admin/topics/${name}`)).body.queues[0].table}\` WHERE id = ?`, [first!.id]);
+    assert.equal(stored[0]!.body.toString(), '{ "a" : [ 1 , 2.50 ] ,\n "s" : "q\\"\\u00e9" }');
+    assert.equal((await t.api.get(`/api/v1/topics/${name}/queues/${second!.queueId}/messages/${second!.id}`)).body.body, 'plain');
+  });
+
   test('a batch is stored in order and every body reads back', async () => {
     const name = uniqueName('batch');
     await createTopic(t.api, name, 1);

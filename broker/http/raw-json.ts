@@ -10,7 +10,21 @@ import type { Logger } from '../../shared/logger';
  * The rules are the ones express.json and our middleware apply elsewhere: JSON only (415),
  * a byte limit (413), UTF-8 only, no compressed bodies, a clear 400 for broken JSON.
  */
-export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const text = await readJsonText(req, limit);
+  return text === undefined ? undefined : parseJson(text);
+}
+
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new BrokerError('INVALID_JSON', 'request body is not valid JSON', { reason: toError(err).message });
+  }
+}
+
+/** The request body as text, after the same checks (undefined when there is no body). */
+export function readJsonText(req: IncomingMessage, limit: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const contentType = req.headers['content-type'];
     const length = Number(req.headers['content-length'] ?? 0);
@@ -53,12 +67,7 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
       failed = true;
     });
     req.on('end', () => {
-      if (failed) return;
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks, received).toString('utf8')));
-      } catch (err) {
-        reject(new BrokerError('INVALID_JSON', 'request body is not valid JSON', { reason: toError(err).message }));
-      }
+      if (!failed) resolve(Buffer.concat(chunks, received).toString('utf8'));
     });
   });
 }

@@ -28,7 +28,11 @@ export class Producer {
     return view;
   }
 
-  async produce(topicName: string, messages: readonly ProduceMessage[]): Promise<ProduceResult[]> {
+  /**
+   * `bodyTexts`, when given, holds each message's body as the JSON text the client sent (see
+   * body-text.ts); otherwise bodies are stringified here.
+   */
+  async produce(topicName: string, messages: readonly ProduceMessage[], bodyTexts?: readonly string[]): Promise<ProduceResult[]> {
     const { maxMessagesPerRequest, maxDelayMs } = this.ctx.config;
     if (messages.length > maxMessagesPerRequest) {
       throw new BrokerError('TOO_MANY_MESSAGES', `a request may carry at most ${maxMessagesPerRequest} messages`, { count: messages.length, limit: maxMessagesPerRequest });
@@ -52,7 +56,7 @@ export class Producer {
       }
     });
     const rows = messages.map((m, index): NewMessage => {
-      const body = JSON.stringify(m.body);
+      const body = bodyTexts?.[index] ?? JSON.stringify(m.body);
       // A UTF-16 code unit is at most 3 UTF-8 bytes: only bodies that could be too large are measured.
       const bytes = body.length * 3 > topic.maxMessageBytes ? Buffer.byteLength(body, 'utf8') : body.length;
       if (bytes > topic.maxMessageBytes) {
