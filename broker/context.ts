@@ -3,7 +3,9 @@ import type { MetadataDb } from '../shared/db/metadata-db';
 import type { Logger } from '../shared/logger';
 import type { NodePools } from '../shared/messages/node-pools';
 import type { Catalog } from './catalog';
+import type { Reading } from './consume/fair-read';
 import type { OwnershipHints } from './consume/ownership-hints';
+import type { Prefetches } from './consume/prefetch';
 import type { Metrics } from './metrics';
 import type { QueueSignals } from './signals';
 
@@ -17,6 +19,8 @@ export interface BrokerContext {
   signals: QueueSignals;
   /** The queues each consumer owned at its last pull here (a read-ahead hint, never a fence). */
   ownership: OwnershipHints;
+  /** Reads started for consumers' next pulls (keyed "group:consumer"). */
+  prefetches: Prefetches<Reading>;
   /** Aborted when the broker begins to shut down: long-polls answer at once. */
   closing: AbortSignal;
   metrics: Metrics;

@@ -58,6 +58,7 @@ export const METRIC = {
   inserts: ['tablemq_insert_statements_total', 'Multi-row INSERT statements run by this broker'],
   writes: ['tablemq_produce_writes_total', 'Group commits run by this broker: one transaction (one fsync) carrying INSERTs for any queues of a node'],
   pulled: ['tablemq_messages_pulled_total', 'Messages handed out by pulls on this broker'],
+  prefetchUsed: ['tablemq_pull_prefetch_used_total', 'Pulls answered from a read started when the previous full answer went out'],
   commits: ['tablemq_offset_commits_total', 'Commit requests accepted by this broker'],
   holes: ['tablemq_id_holes_skipped_total', 'Id holes passed for good by the pull path'],
   rejected: ['tablemq_produce_overloaded_total', 'Produce requests refused with 503 because too much was pending'],

@@ -19,6 +19,8 @@ import { hotRoutes } from './hot-routes';
 import { Scheduler } from './schedule/scheduler';
 import { consumeRoutes } from './consume/routes';
 import { OwnershipHints } from './consume/ownership-hints';
+import { Prefetches } from './consume/prefetch';
+import type { Reading } from './consume/fair-read';
 
 export interface Broker {
   ctx: BrokerContext;
@@ -58,16 +60,26 @@ export function buildApp(ctx: BrokerContext, isReady: () => Promise<boolean>): e
   return app;
 }
 
+/** A prefetched reading not taken within this is dropped: its consumer is not coming back soon. */
+const PREFETCH_TTL_MS = 5_000;
+
+function prefetchesFor(config: Config): Prefetches<Reading> {
+  return new Prefetches<Reading>(config.pullPrefetchMaxBytes, PREFETCH_TTL_MS, (r) =>
+    r.takes.reduce((sum, t) => sum + t.messages.reduce((n, m) => n + m.json.length, 0), 0),
+  );
+}
+
 export async function startBroker(config: Config, logger: Logger = createLogger(config.logLevel, 'broker')): Promise<Broker> {
   const db = await prepareMetadata(config, logger);
   const nodes = new NodePools({ poolSize: config.nodePoolSize, statementTimeoutMs: config.produceStatementTimeoutMs, logger });
   const catalog = new Catalog(db, logger, config.metadataRefreshMs);
   const closing = new AbortController();
   const metrics = new Metrics();
-  const ctx: BrokerContext = { config, logger, db, nodes, catalog, signals: new QueueSignals(), ownership: new OwnershipHints(), closing: closing.signal, metrics };
+  const ctx: BrokerContext = { config, logger, db, nodes, catalog, signals: new QueueSignals(), ownership: new OwnershipHints(), prefetches: prefetchesFor(config), closing: closing.signal, metrics };
   await catalog.start();
   const producer = new Producer(ctx);
   metrics.gauge('tablemq_produce_pending_bytes', 'Bytes accepted by produce requests and not yet committed', () => producer.budget.pendingBytes);
+  metrics.gauge('tablemq_pull_prefetched_bytes', 'Message bytes read ahead for consumers and not yet handed out', () => ctx.prefetches.heldBytes);
   const scheduler = new Scheduler(ctx, producer);
   scheduler.start();
   const app = buildApp(ctx, async () => {

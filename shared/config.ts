@@ -25,6 +25,7 @@ export interface Config {
   pullMaxMessages: number;
   pullMaxWaitMs: number;
   pullPollIntervalMs: number;
+  pullPrefetchMaxBytes: number;
   produceBatchMaxRows: number;
   produceBatchMaxBytes: number;
   produceMaxInFlightPerNode: number;
@@ -70,6 +71,7 @@ export const DEFAULT_CONFIG: Config = {
   pullMaxMessages: 1_000,
   pullMaxWaitMs: 30_000,
   pullPollIntervalMs: 200,
+  pullPrefetchMaxBytes: 64 * MiB,
   produceBatchMaxRows: 1_000,
   produceBatchMaxBytes: 4 * MiB,
   produceMaxInFlightPerNode: 4,
@@ -121,6 +123,7 @@ const configSchema = {
     pullMaxMessages: int(1, 100_000),
     pullMaxWaitMs: int(0, 300_000),
     pullPollIntervalMs: int(10, 60_000),
+    pullPrefetchMaxBytes: int(0),
     produceBatchMaxRows: int(1, 100_000),
     produceBatchMaxBytes: int(1_024),
     produceMaxInFlightPerNode: int(1, 64),

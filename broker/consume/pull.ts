@@ -1,12 +1,8 @@
-import type { MessageJsonRow } from '../../shared/messages/message-store';
 import { touchConsumer } from '../../shared/metadata/consumers';
 import { consumerStateForPull } from '../../shared/metadata/offsets';
-import type { ConsumerGroup } from '../../shared/metadata/rows';
-import type { QueueView } from '../catalog';
 import type { BrokerContext } from '../context';
+import { readAhead, readFair, sameSources, sourcesOf, type Reading } from './fair-read';
 import { expired, requireGroupForConsumers } from './membership';
-import type { OwnedQueue } from './ownership-hints';
-import { readSafe } from './queue-reader';
 import { METRIC } from '../metrics';
 
 export interface PullRequest {
@@ -14,116 +10,6 @@ export interface PullRequest {
   waitMs?: number;
   /** Read after these ids instead of the committed offsets (pipelining); never behind the commit. */
   positions?: { queueId: number; offset: number }[];
-}
-
-interface Source {
-  view: QueueView;
-  from: number;
-  tags: Set<string> | undefined;
-}
-
-/** What one queue gave a pull: the messages to hand out and how far the pull got in the queue. */
-interface QueueTake {
-  view: QueueView;
-  messages: MessageJsonRow[];
-  /** The id up to which this queue was read and handled (delivered, or skipped by the tag filter). */
-  position: number | undefined;
-}
-
-let rotation = 0;
-
-/**
- * How many rows to ask of each queue so that one round of reads usually fills the pull: an equal
- * share each, and the shares of queues that looked drained at their last read (the group's empty
- * retry queue, typically) spread over the others. A drained-looking queue is still read with its
- * share, since rows written through another broker are not known here; that bounds what a pull can
- * read and not hand out.
- */
-function readLimits(ctx: BrokerContext, sources: readonly Source[], max: number): number[] {
-  const share = Math.ceil(max / sources.length);
-  const drained = sources.map((s) => ctx.signals.looksDrained(s.view.queue.id, s.from));
-  const active = drained.filter((d) => !d).length;
-  const spare = active === 0 ? 0 : Math.ceil(((sources.length - active) * share) / active);
-  return drained.map((d) => (d ? share : share + spare));
-}
-
-/**
- * Reads up to `max` safe messages fairly across the sources: about max/k from each queue first
- * (see readLimits), then more from the queues that had more if that fell short, then takes
- * round-robin (starting at a rotating queue) so no queue starves another. Messages the group's tag
- * filter rejects are passed over, but the queue's position moves past them so the commit does too
- * and lag does not grow.
- */
-async function readFair(ctx: BrokerContext, sources: Source[], max: number): Promise<QueueTake[]> {
-  const limits = readLimits(ctx, sources, max);
-  const first = await readSafe(ctx, sources.map((s, i) => ({ view: s.view, afterId: s.from, limit: limits[i]! })));
-  // Copies: a read may be shared with other pulls (queue-reader.ts), and rows are appended below.
-  const reads = sources.map((s, i) => ({ source: s, rows: first[i]!.messages.slice(), more: !first[i]!.blocked && first[i]!.messages.length === limits[i] }));
-  const wanted = (s: Source, m: MessageJsonRow) => s.tags === undefined || (m.tag !== null && s.tags.has(m.tag));
-  const deliverable = () => reads.reduce((n, r) => n + r.rows.filter((m) => wanted(r.source, m)).length, 0);
-  const hungry = reads.filter((r) => r.more);
-  const missing = max - deliverable();
-  if (missing > 0 && hungry.length > 0) {
-    // Split what is still missing over the queues that had more, rather than reading a whole
-    // pull's worth from each: rows read and not handed out are read again by the next pull.
-    const more = Math.ceil(missing / hungry.length);
-    const extra = await readSafe(ctx, hungry.map((r) => ({ view: r.source.view, afterId: r.rows[r.rows.length - 1]!.id, limit: more })));
-    hungry.forEach((r, i) => r.rows.push(...extra[i]!.messages));
-  }
-
-  const candidates = reads.map((r) => r.rows.filter((m) => wanted(r.source, m)));
-  const taken = candidates.map((c) => c.length);
-  if (taken.reduce((a, b) => a + b, 0) > max) {
-    taken.fill(0);
-    rotation = (rotation + 1) % 1_000_000;
-    for (let n = 0, i = rotation % reads.length; n < max; i = (i + 1) % reads.length) {
-      if (taken[i]! < candidates[i]!.length) {
-        taken[i]!++;
-        n++;
-      }
-    }
-  }
-  return reads.map((r, i) => {
-    const messages = candidates[i]!.slice(0, taken[i]);
-    const all = taken[i] === candidates[i]!.length;
-    // Every deliverable row taken: the position may run on over the filtered rows after it.
-    const position = all ? r.rows[r.rows.length - 1]?.id : messages[messages.length - 1]?.id;
-    return { view: r.source.view, messages, position };
-  });
-}
-
-/** The queues to read for a consumer that owns `owned`, from its offsets or the positions given. */
-async function sourcesOf(ctx: BrokerContext, group: ConsumerGroup, owned: readonly OwnedQueue[], positions: ReadonlyMap<number, number>): Promise<Source[]> {
-  if ((await ctx.catalog.group(group.name))?.paused ?? false) return [];
-  const sources: Source[] = [];
-  for (const o of owned) {
-    const view = await ctx.catalog.queue(o.queueId);
-    if (!view || !view.queue.readable) continue;
-    const from = Math.max(o.committedOffset, positions.get(o.queueId) ?? 0);
-    sources.push({ view, from, tags: ctx.catalog.tagFilter(group.id, view.topic.id) });
-  }
-  return sources;
-}
-
-function sameSources(a: readonly Source[], b: readonly Source[]): boolean {
-  return a.length === b.length && a.every((s, i) => s.view === b[i]!.view && s.from === b[i]!.from && s.tags === b[i]!.tags);
-}
-
-/** A round of reads and the sources it read. */
-interface Reading {
-  sources: Source[];
-  takes: QueueTake[];
-}
-
-/**
- * Reads started before the ownership check answers, from what the consumer owned at its previous
- * pull. A failure here only means the reads are redone after the check (and fail there, if real).
- */
-function readAhead(ctx: BrokerContext, group: ConsumerGroup, owned: readonly OwnedQueue[] | undefined, positions: ReadonlyMap<number, number>, max: number): Promise<Reading | undefined> {
-  if (!owned || owned.length === 0) return Promise.resolve(undefined);
-  return sourcesOf(ctx, group, owned, positions)
-    .then(async (sources) => ({ sources, takes: sources.length > 0 ? await readFair(ctx, sources, max) : [] }))
-    .catch(() => undefined);
 }
 
 function waitForMessages(ctx: BrokerContext, queueIds: number[], ms: number, signal: AbortSignal): Promise<void> {
@@ -148,10 +34,11 @@ const COMMA = Buffer.from(',');
  * its `positions` are what the consumer commits once it has processed the messages.
  *
  * Each round checks liveness and ownership in the metadata DB (pulls are fenced like commits) and,
- * at the same time, reads the queues the consumer owned at its previous pull; the reads are used
- * only if the check names the same queues and starting ids, and are redone otherwise.
+ * at the same time, reads the queues the consumer owned at its previous pull (or takes the read a
+ * full previous answer started, see prefetch.ts); the reads are used only if the check names the
+ * same queues and starting ids, and are redone otherwise.
  */
-export async function pull(ctx: BrokerContext, groupName: string, consumerId: number, req: PullRequest, signal: AbortSignal): Promise<Buffer> {
+export async function pull(ctx: BrokerContext, groupName: string, consumerId: number, req: PullRequest, signal: AbortSignal): Promise<Buffer[]> {
   const group = await requireGroupForConsumers(ctx, groupName);
   const { sessionTimeoutMs, heartbeatIntervalMs } = ctx.config;
   // A pull (and every round of its long-poll) counts as a heartbeat, but the row is rewritten at
@@ -163,8 +50,10 @@ export async function pull(ctx: BrokerContext, groupName: string, consumerId: nu
   const positions = new Map((req.positions ?? []).map((p) => [p.queueId, p.offset]));
   const advanced = new Set<number>();
 
+  const consumerKey = `${group.id}:${consumerId}`;
   for (;;) {
-    const ahead = readAhead(ctx, group, ctx.ownership.get(group.id, consumerId), positions, max);
+    const prefetched = ctx.prefetches.take(consumerKey);
+    const ahead = prefetched ?? readAhead(ctx, group, ctx.ownership.get(group.id, consumerId), positions, max);
     const state = await consumerStateForPull(ctx.db, { groupId: group.id, consumerId, sessionTimeoutMs, refreshAfterMs });
     if (!state?.alive) {
       ctx.ownership.forget(group.id, consumerId);
@@ -178,7 +67,9 @@ export async function pull(ctx: BrokerContext, groupName: string, consumerId: nu
     const generation = Math.max(0, ...owned.map((o) => o.generation));
     const sources = await sourcesOf(ctx, group, owned, positions);
     const early = await ahead;
-    const takes = early && sameSources(early.sources, sources) ? early.takes : sources.length > 0 ? await readFair(ctx, sources, max) : [];
+    const usable = early !== undefined && sameSources(early.sources, sources);
+    if (usable && prefetched) ctx.metrics.inc(METRIC.prefetchUsed[0], METRIC.prefetchUsed[1]);
+    const takes = usable ? early.takes : sources.length > 0 ? await readFair(ctx, sources, max) : [];
     let count = 0;
     for (const t of takes) {
       count += t.messages.length;
@@ -199,9 +90,15 @@ export async function pull(ctx: BrokerContext, groupName: string, consumerId: nu
         if (t.messages.length > 0) ctx.metrics.inc(METRIC.pulled[0], METRIC.pulled[1], { topic: t.view.topic.name }, t.messages.length);
       }
       const owners = new Set(owned.map((o) => o.queueId));
+      if (count === max) {
+        // A full answer: the consumer is working through a backlog and will ask again at once,
+        // from where this answer ends. Start that read now.
+        const next = sources.map((s) => ({ ...s, from: advanced.has(s.view.queue.id) ? positions.get(s.view.queue.id)! : s.from }));
+        ctx.prefetches.start(consumerKey, async (): Promise<Reading> => ({ sources: next, takes: await readFair(ctx, next, max) }));
+      }
       const nextPositions = [...advanced].filter((q) => owners.has(q)).map((q) => `{"queueId":${q},"offset":${positions.get(q)!}}`);
       parts.push(Buffer.from(`],"positions":[${nextPositions.join(',')}]}`));
-      return Buffer.concat(parts);
+      return parts;
     }
     // Only filtered rows so far: read on at once from the new positions.
     if (skippedOnly) continue;
