@@ -67,6 +67,7 @@ export class TablemqApi {
 
 /** One registered consumer: pull and commit requests with pre-encoded bodies. */
 export class Consumer {
+  private readonly pullFields: { max: number; waitMs: number };
   private readonly pullBody: Buffer;
   private readonly base: string;
 
@@ -78,11 +79,14 @@ export class Consumer {
     waitMs: number,
   ) {
     this.base = `/api/v1/groups/${group}/consumers/${consumerId}`;
-    this.pullBody = Buffer.from(JSON.stringify({ max, waitMs }));
+    this.pullFields = { max, waitMs };
+    this.pullBody = Buffer.from(JSON.stringify(this.pullFields));
   }
 
-  async pull(): Promise<PullAnswer> {
-    return parsePull(await this.client.post(`${this.base}/pull`, this.pullBody));
+  /** A pull from the committed offsets, or from `positions` (pipelining: pulling ahead of the commit). */
+  async pull(positions?: Position[]): Promise<PullAnswer> {
+    const body = positions === undefined ? this.pullBody : Buffer.from(JSON.stringify({ ...this.pullFields, positions }));
+    return parsePull(await this.client.post(`${this.base}/pull`, body));
   }
 
   /** Commits a pull's positions; false when a rebalance fenced them (the next pull re-delivers). */
