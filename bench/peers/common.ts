@@ -33,6 +33,16 @@ export function makeBody(bytes: number): string {
   return JSON.stringify(makePayload(bytes));
 }
 
+/**
+ * What a consumer does before it can use a message: decode its JSON body. tablemq's pull answer is
+ * JSON (bodies included) and BullMQ and pg-boss hand out decoded data, so their consumers pay for
+ * it; peers whose clients hand out text or bytes (PgQ, RabbitMQ) call this for each message, so
+ * every consume figure includes it.
+ */
+export function decodeBody(text: string): unknown {
+  return JSON.parse(text);
+}
+
 /** `arr[i]`, failing loudly instead of yielding undefined (noUncheckedIndexedAccess). */
 export function at<T>(arr: readonly T[], i: number): T {
   const item = arr[i];

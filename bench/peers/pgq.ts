@@ -10,6 +10,7 @@ import type { Client, Pool } from 'pg';
 import {
   BATCH_PRODUCERS,
   BATCH_SIZE,
+  decodeBody,
   errorMessage,
   guardPeer,
   makeBody,
@@ -115,7 +116,10 @@ async function consumeBatch(client: Client): Promise<number> {
   ]);
   const batchId = next.rows[0]?.batch_id ?? null;
   if (batchId === null) return 0;
-  const events = await client.query('SELECT ev_id, ev_data FROM pgq.get_batch_events($1)', [batchId]);
+  const events = await client.query<{ ev_data: string }>('SELECT ev_id, ev_data FROM pgq.get_batch_events($1)', [batchId]);
+  // Decoded, as every consumer must before it can use a message (tablemq's and BullMQ's clients
+  // hand out bodies already decoded; see common.ts decodeBody).
+  for (const e of events.rows) decodeBody(e.ev_data);
   await client.query('SELECT pgq.finish_batch($1)', [batchId]);
   return events.rowCount ?? 0;
 }

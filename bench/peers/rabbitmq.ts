@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import {
   at,
+  decodeBody,
   BATCH_PRODUCERS,
   BATCH_SIZE,
   GRACE_MS,
@@ -71,6 +72,7 @@ function consumeWith(ch: Channel, target: number, durationMs: number): Promise<T
       QUEUE,
       (msg) => {
         if (msg === null || settled) return; // null: the broker cancelled the consumer
+        decodeBody(msg.content.toString('utf8'));
         received++;
         last = msg;
         if (received % ACK_EVERY === 0 || received >= target) {
