@@ -1,7 +1,8 @@
 /**
  * What MariaDB itself does with the same rows, with no broker in between: mysql2 straight from the
  * load generator, on a table created by the broker's own DDL (createQueueTableSql), with the same
- * statements the broker sends (its INSERT column list, its readAfter SELECT).
+ * statements a client reading and writing the tables itself would send (the broker's INSERT column list,
+ * a plain range SELECT of the message columns).
  */
 import { performance } from 'node:perf_hooks';
 import mysql from 'mysql2/promise';
@@ -16,9 +17,9 @@ import { guarded, type ScenarioEnv } from './scenario';
 import { summarize } from './stats';
 
 const ROW_PLACEHOLDERS = '(?,?,?,?,?,?)';
-/** Same columns and order as shared/messages/message-store.ts insertMessages. */
+/** Same columns and order as the INSERTs of shared/messages/message-store.ts insertBatches. */
 const INSERT_PREFIX = '(tag, msg_key, trace_id, headers, body, retry_count) VALUES ';
-/** Exactly the broker's readAfter columns (created_at formatted by the server included). */
+/** The message columns, created_at formatted by the server as the broker's reads do. */
 const SELECT_COLUMNS = MESSAGE_COLUMNS;
 export const RANGE_LIMIT = 500;
 
