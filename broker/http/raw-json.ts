@@ -74,16 +74,15 @@ export function readJsonText(req: IncomingMessage, limit: number): Promise<strin
 
 export function sendJson(res: ServerResponse, status: number, body: string | Buffer | readonly Buffer[]): void {
   if (res.writableEnded || res.destroyed) return;
-  if (typeof body === 'string' || Buffer.isBuffer(body)) {
-    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  const single = typeof body === 'string' || Buffer.isBuffer(body);
+  const length = single ? Buffer.byteLength(body) : body.reduce((n, part) => n + part.length, 0);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': length });
+  if (single) {
     res.end(body);
     return;
   }
   // Parts go out in one corked write (one writev): a pull answer is hundreds of KB of row
   // buffers, and concatenating them first only adds a copy and garbage.
-  let length = 0;
-  for (const part of body) length += part.length;
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': length });
   res.cork();
   for (const part of body) res.write(part);
   res.end();

@@ -14,6 +14,11 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+/** About what a row weighs in a statement and in memory: the budget and the INSERT bounds use it. */
+function rowBytes(m: NewMessage): number {
+  return m.body.length + (m.headers?.length ?? 0) + 64;
+}
+
 /** One INSERT of a write: which requests' rows it carries, in order. */
 interface Statement {
   queueId: number;
@@ -55,7 +60,7 @@ export class NodeWriter {
   ) {}
 
   append(queueId: number, table: string, messages: readonly NewMessage[]): Promise<number[]> {
-    const bytes = messages.reduce((sum, m) => sum + m.body.length + (m.headers?.length ?? 0) + 64, 0);
+    const bytes = messages.reduce((sum, m) => sum + rowBytes(m), 0);
     this.budget.take(bytes); // throws OVERLOADED when the broker already holds too much
     return new Promise<number[]>((resolve, reject) => {
       this.pending.push({ queueId, table, messages, bytes, resolve, reject });
@@ -113,7 +118,7 @@ export class NodeWriter {
       let current: Statement | undefined;
       for (let i = 0; i < p.messages.length; i++) {
         const m = p.messages[i]!;
-        const bytes = m.body.length + (m.headers?.length ?? 0) + 64;
+        const bytes = rowBytes(m);
         current ??= open.get(p.queueId);
         if (!current || current.rows.length >= this.limits.maxRows || (current.rows.length > 0 && current.bytes + bytes > this.limits.maxBytes)) {
           current = { queueId: p.queueId, table: p.table, parts: [], rows: [], bytes: 0 };
