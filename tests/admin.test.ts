@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { freshDatabase } from './helpers/db';
-import { createTopic, produce, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
+import { createTopic, produceSpread, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
 
 let t: TestBroker;
 let second: Awaited<ReturnType<typeof freshDatabase>>;
@@ -83,7 +83,7 @@ describe('topics', () => {
     const grown = await t.api.post(`/api/v1/admin/topics/${name}/expand`, { queues: 2 });
     assert.equal(grown.status, 200);
     assert.equal(grown.body.queues.length, 4);
-    const results = await produce(t.api, name, Array.from({ length: 8 }, (_, i) => ({ body: i })));
+    const results = await produceSpread(t.api, name, Array.from({ length: 8 }, (_, i) => ({ body: i })), 4);
     const used = new Set(results.map((r) => r.queueId));
     assert.equal(used.size, 4, 'all four queues received messages');
     assert.ok(topic.queues.every((q) => used.has(q.id)));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createGroup, createTopic, drain, joinGroup, produce, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
+import { createGroup, createTopic, drain, joinGroup, produce, produceSpread, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
 
 let t: TestBroker;
 before(async () => {
@@ -79,7 +79,7 @@ describe('pull and commit', () => {
     await createTopic(t.api, topic, 4);
     await createGroup(t.api, group, [topic]);
     const c = await joinGroup(t.api, group, 'c1');
-    await produce(t.api, topic, Array.from({ length: 400 }, (_, i) => ({ body: i })));
+    await produceSpread(t.api, topic, Array.from({ length: 400 }, (_, i) => ({ body: i })), 4);
     const batch = await c.pulled({ max: 40 });
     assert.equal(batch.messages.length, 40);
     const perQueue = new Map<number, number>();
@@ -186,11 +186,11 @@ describe('offset reset', () => {
     const created = await createTopic(t.api, topic, 2);
     await createGroup(t.api, group, [topic]);
     const c = await joinGroup(t.api, group, 'c1');
-    await produce(t.api, topic, Array.from({ length: 20 }, (_, i) => ({ body: `before-${i}` })));
+    await produceSpread(t.api, topic, Array.from({ length: 20 }, (_, i) => ({ body: `before-${i}` })), 2);
     // Push the first batch a minute into the past so the boundary is exact whatever the clocks do.
     for (const q of created.queues) await t.sql.rows(`UPDATE \`${q.table}\` SET created_at = created_at - INTERVAL 60 SECOND`);
     const boundary = new Date(Date.now() - 30_000).toISOString();
-    await produce(t.api, topic, Array.from({ length: 6 }, (_, i) => ({ body: `after-${i}` })));
+    await produceSpread(t.api, topic, Array.from({ length: 6 }, (_, i) => ({ body: `after-${i}` })), 2);
     await drain(c, 26);
     const reset = await t.api.post(`/api/v1/admin/groups/${group}/offsets/reset`, { topic, to: { timestamp: boundary } });
     assert.equal(reset.status, 200, JSON.stringify(reset.body));

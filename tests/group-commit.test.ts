@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { keyHash } from '../broker/produce/routing';
 import { createTopic, produce, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
+
+/** A key that routes to queue index `index` of a topic with `queues` writable queues. */
+function keyFor(index: number, queues: number): string {
+  for (let i = 0; ; i++) if (keyHash(`k${i}`) % queues === index) return `k${i}`;
+}
 
 let t: TestBroker;
 before(async () => {
@@ -103,8 +109,8 @@ describe('group commit failures and big requests', () => {
       const created = await createTopic(one.api, topic, 2);
       const [good, doomed] = created.queues;
       await one.sql.rows(`DROP TABLE \`${doomed!.table}\``);
-      // Two messages round-robin to the two queues: one write, two INSERTs, the second fails.
-      const failed = await one.api.post(`/api/v1/topics/${topic}/messages`, { messages: [{ body: 'a' }, { body: 'b' }] });
+      // Two messages keyed to the two queues: one write, two INSERTs, the second fails.
+      const failed = await one.api.post(`/api/v1/topics/${topic}/messages`, { messages: [{ body: 'a', key: keyFor(0, 2) }, { body: 'b', key: keyFor(1, 2) }] });
       assert.ok(failed.status >= 500, `status ${failed.status}`);
       assert.equal(await one.sql.count(good!.table), 0, 'the INSERT into the good queue was rolled back');
       const off = await one.api.patch(`/api/v1/admin/topics/${topic}/queues/${doomed!.id}`, { writable: false });

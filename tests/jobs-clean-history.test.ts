@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { insertLeaseIfAbsent } from '../shared/metadata/jobs';
 import type { PortalJobs } from '../portal-jobs/app';
-import { createGroup, createTopic, drain, joinGroup, produce, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
+import { createGroup, createTopic, drain, joinGroup, produce, produceSpread, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
 import { startTestJobs } from './helpers/jobs';
 
 let t: TestBroker;
@@ -50,7 +50,7 @@ describe('clean-history', () => {
     const tenDays = await createTopic(t.api, uniqueName('ten-days'), 1, { retentionHours: 240 });
     const group = uniqueName('g');
     await createGroup(t.api, group, [weekly.name]);
-    await produce(t.api, weekly.name, range(1, 40).map((i) => ({ body: i })));
+    await produceSpread(t.api, weekly.name, range(1, 40).map((i) => ({ body: i })), 2);
     await produce(t.api, tenDays.name, range(1, 5).map((i) => ({ body: i })));
 
     for (const q of weekly.queues) {

@@ -42,9 +42,9 @@ for (const noBackslashEscapes of [false, true]) {
       try {
         const table = noBackslashEscapes ? 'mq_000001' : 'mq_000002';
         await pool.query(createQueueTableSql(table));
-        const [first] = await insertBatches(pool, [{ table, messages: tricky.map(message) }], noBackslashEscapes, 1 << 20);
+        const { ids } = await insertBatches(pool, [{ table, messages: tricky.map(message) }], { noBackslashEscapes, maxTripBytes: 1 << 20, idStep: 1 });
         const [rows] = await pool.query<mysql.RowDataPacket[]>(`SELECT id, body FROM ${table} ORDER BY id`);
-        assert.deepEqual(rows.map((r) => Number(r.id)), tricky.map((_, i) => first! + i));
+        assert.deepEqual(rows.map((r) => Number(r.id)), ids[0]);
         assert.deepEqual(rows.map((r) => (r.body as Buffer).toString('utf8')), tricky);
       } finally {
         await pool.end();
@@ -58,26 +58,101 @@ describe('several queues in one write', () => {
     const pool = await poolWith(false);
     try {
       for (const t of ['mq_000003', 'mq_000004']) await pool.query(createQueueTableSql(t));
-      const firsts = await insertBatches(
+      const { ids } = await insertBatches(
         pool,
         [
           { table: 'mq_000003', messages: ['1', '2', '3'].map(message) },
           { table: 'mq_000004', messages: ['"x"'].map(message) },
           { table: 'mq_000003', messages: ['4'].map(message) },
         ],
-        false,
-        40, // a tiny trip bound: every INSERT is its own round trip of the one transaction
+        { noBackslashEscapes: false, maxTripBytes: 40, idStep: 1 }, // a tiny trip bound: every INSERT is its own round trip of the one transaction
       );
-      assert.equal(firsts[2], firsts[0]! + 3, 'the second INSERT into mq_000003 follows the first');
+      assert.equal(ids[2]![0], ids[0]![2]! + 1, 'the second INSERT into mq_000003 follows the first');
       const [three, four] = await readMessagesJson(pool, [
         { table: 'mq_000003', topic: 't', queueId: 3, afterId: 0, limit: 10 },
         { table: 'mq_000004', topic: 't', queueId: 4, afterId: 0, limit: 10 },
       ]);
       assert.deepEqual(three!.map((m) => (JSON.parse(m.json.toString()) as { body: unknown }).body), [1, 2, 3, 4]);
       assert.deepEqual(four!.map((m) => JSON.parse(m.json.toString()) as unknown), [
-        { topic: 't', queueId: 4, id: firsts[1], body: 'x', key: null, tag: null, traceId: null, headers: null, retryCount: 0, createdAt: (JSON.parse(four![0]!.json.toString()) as { createdAt: string }).createdAt },
+        { topic: 't', queueId: 4, id: ids[1]![0], body: 'x', key: null, tag: null, traceId: null, headers: null, retryCount: 0, createdAt: (JSON.parse(four![0]!.json.toString()) as { createdAt: string }).createdAt },
       ]);
     } finally {
+      await pool.end();
+    }
+  });
+});
+
+describe('prepared INSERTs (large groups of rows)', () => {
+  const padded = (i: number) => JSON.stringify({ i, pad: 'p'.repeat(400), tricky: tricky[i % tricky.length] });
+
+  test('a large group is written as text rest + prepared chunk, ids per row, bodies byte for byte', async () => {
+    const pool = await poolWith(false);
+    try {
+      await pool.query(createQueueTableSql('mq_000011'));
+      const bodies = Array.from({ length: 37 }, (_, i) => padded(i)); // 5 as text, 32 prepared
+      const result = await insertBatches(pool, [{ table: 'mq_000011', messages: bodies.map(message) }], { noBackslashEscapes: false, maxTripBytes: 1 << 20, idStep: 1 });
+      assert.equal(result.statements, 2);
+      const [rows] = await pool.query<mysql.RowDataPacket[]>('SELECT id, body FROM mq_000011 ORDER BY id');
+      assert.deepEqual(rows.map((r) => Number(r.id)), result.ids[0], 'the ids handed back are the rows, in order');
+      assert.deepEqual(rows.map((r) => (r.body as Buffer).toString('utf8')), bodies);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  test('text and prepared INSERTs for several tables commit together, or not at all', async () => {
+    const pool = mysql.createPool({ ...MYSQL, database: db.name, connectionLimit: 1, multipleStatements: true });
+    try {
+      for (const t of ['mq_000012', 'mq_000013']) await pool.query(createQueueTableSql(t));
+      const big = Array.from({ length: 25 }, (_, i) => message(padded(i)));
+      const write = () =>
+        insertBatches(
+          pool,
+          [
+            { table: 'mq_000012', messages: [message('"small"')] },
+            { table: 'mq_000013', messages: big },
+          ],
+          { noBackslashEscapes: false, maxTripBytes: 1 << 20, idStep: 1 },
+        );
+      const ok = await write();
+      assert.equal(ok.statements, 2);
+      assert.equal(ok.ids[1]!.length, 25);
+
+      // The prepared INSERT fails after the text one ran: nothing of the write may stay.
+      await pool.query('DROP TABLE mq_000013');
+      await assert.rejects(write(), /mq_000013/);
+      const other = await mysql.createConnection({ ...MYSQL, database: db.name });
+      try {
+        const count = async (table: string) => Number((await other.query<mysql.RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${table}`))[0][0]!.n);
+        assert.equal(await count('mq_000012'), 1, 'the text INSERT of the failed write was rolled back');
+        // The one pooled connection is not left inside a transaction: the next write is visible to others.
+        await pool.query(createQueueTableSql('mq_000013'));
+        await write();
+        assert.equal(await count('mq_000013'), 25);
+        assert.equal(await count('mq_000012'), 2, 'the first and the last write; the failed one never commits later');
+      } finally {
+        await other.end();
+      }
+    } finally {
+      await pool.end();
+    }
+  });
+
+  test('when the server allows no more prepared statements, the rows go as text', async () => {
+    const admin = await mysql.createConnection({ ...MYSQL });
+    const limit = Number((await admin.query<mysql.RowDataPacket[]>('SELECT @@GLOBAL.max_prepared_stmt_count AS n'))[0][0]!.n);
+    const pool = await poolWith(false);
+    try {
+      await pool.query(createQueueTableSql('mq_000014'));
+      await admin.query('SET GLOBAL max_prepared_stmt_count = 0');
+      const bodies = Array.from({ length: 40 }, (_, i) => padded(i));
+      const result = await insertBatches(pool, [{ table: 'mq_000014', messages: bodies.map(message) }], { noBackslashEscapes: false, maxTripBytes: 1 << 20, idStep: 1 });
+      const [rows] = await pool.query<mysql.RowDataPacket[]>('SELECT id, body FROM mq_000014 ORDER BY id');
+      assert.deepEqual(rows.map((r) => Number(r.id)), result.ids[0]);
+      assert.deepEqual(rows.map((r) => (r.body as Buffer).toString('utf8')), bodies);
+    } finally {
+      await admin.query(`SET GLOBAL max_prepared_stmt_count = ${limit}`);
+      await admin.end();
       await pool.end();
     }
   });

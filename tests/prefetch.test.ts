@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Prefetches } from '../broker/consume/prefetch';
-import { createGroup, createTopic, joinGroup, produce, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
+import { createGroup, createTopic, joinGroup, produceSpread, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -51,7 +51,7 @@ describe('prefetched pulls', () => {
     await createTopic(t.api, topic, 3);
     await createGroup(t.api, group, [topic]);
     const c = await joinGroup(t.api, group, 'c1');
-    const sent = await produce(t.api, topic, Array.from({ length: 600 }, (_, i) => ({ body: i })));
+    const sent = await produceSpread(t.api, topic, Array.from({ length: 600 }, (_, i) => ({ body: i })), 3);
     const got: { queueId: number; id: number }[] = [];
     let positions: { queueId: number; offset: number }[] | undefined;
     for (let round = 0; round < 20 && got.length < 600; round++) {

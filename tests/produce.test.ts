@@ -101,13 +101,26 @@ describe('produce', () => {
     }
   });
 
-  test('round-robin spreads 1000 messages over 4 queues as 250 each', async () => {
+  test('unkeyed messages: one queue per request, round-robin over requests (8 x 100 over 4 queues = 200 each)', async () => {
     const name = uniqueName('rr');
     const topic = await createTopic(t.api, name, 4);
-    for (let r = 0; r < 10; r++) {
-      await produce(t.api, name, Array.from({ length: 100 }, (_, i) => ({ body: { r, i } })));
+    for (let r = 0; r < 8; r++) {
+      const results = await produce(t.api, name, Array.from({ length: 100 }, (_, i) => ({ body: { r, i } })));
+      assert.equal(new Set(results.map((x) => x.queueId)).size, 1, `request ${r} went to one queue`);
+      assert.equal(results[0]!.queueId, topic.queues[r % 4]!.id, `request ${r} went to the next queue`);
     }
-    assert.deepEqual(await rowsPerQueue(topic.queues), [250, 250, 250, 250]);
+    assert.deepEqual(await rowsPerQueue(topic.queues), [200, 200, 200, 200]);
+  });
+
+  test('keyed messages of a request spread by key while its unkeyed ones share one queue', async () => {
+    const name = uniqueName('mixed');
+    await createTopic(t.api, name, 4);
+    const messages = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? { body: i, key: `k-${i}` } : { body: i }));
+    const results = await produce(t.api, name, messages);
+    const unkeyed = new Set(results.filter((_, i) => i % 2 === 1).map((r) => r.queueId));
+    const keyed = new Set(results.filter((_, i) => i % 2 === 0).map((r) => r.queueId));
+    assert.equal(unkeyed.size, 1);
+    assert.ok(keyed.size > 1, '20 keys use more than one queue');
   });
 
   test('messages with the same key always land in the same queue', async () => {

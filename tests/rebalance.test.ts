@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createGroup, createTopic, joinGroup, produce, startTestBroker, uniqueName, type TestBroker, type TestConsumer } from './helpers/broker';
+import { createGroup, createTopic, joinGroup, produceSpread, startTestBroker, uniqueName, type TestBroker, type TestConsumer } from './helpers/broker';
 
 let t: TestBroker;
 before(async () => {
@@ -97,7 +97,7 @@ describe('rebalancing', () => {
     await createTopic(t.api, topic, 2);
     await createGroup(t.api, group, [topic]);
     const a = await joinGroup(t.api, group, 'a');
-    await produce(t.api, topic, Array.from({ length: 10 }, (_, i) => ({ body: i })));
+    await produceSpread(t.api, topic, Array.from({ length: 10 }, (_, i) => ({ body: i })), 2);
     const batch = await a.pulled();
     assert.equal(batch.messages.length, 10);
     const b = await joinGroup(t.api, group, 'b');
@@ -123,7 +123,7 @@ describe('rebalancing', () => {
     const created = await createTopic(t.api, topic, 4);
     await createGroup(t.api, group, [topic]);
     const a = await joinGroup(t.api, group, 'a');
-    await produce(t.api, topic, Array.from({ length: 40 }, (_, i) => ({ body: i })));
+    await produceSpread(t.api, topic, Array.from({ length: 40 }, (_, i) => ({ body: i })), 4);
     // This pull leaves the broker remembering all four queues as a's (its read-ahead hint).
     assert.equal((await a.pulled({ max: 4 })).messages.length, 4);
     const b = await joinGroup(t.api, group, 'b');

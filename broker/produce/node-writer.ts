@@ -1,8 +1,8 @@
 import type { NewMessage, TableBatch } from '../../shared/messages/message-store';
 import { BrokerError } from '../../shared/errors';
 
-/** Writes batches for several tables of one node in one transaction; returns each batch's first id. */
-export type NodeInsert = (batches: readonly TableBatch[]) => Promise<number[]>;
+/** Writes batches for several tables of one node in one transaction; returns the ids of each batch's rows. */
+export type NodeInsert = (batches: readonly TableBatch[]) => Promise<number[][]>;
 
 /** Rows of one request for one queue, waiting for the next write. */
 interface Pending {
@@ -54,7 +54,6 @@ export class NodeWriter {
   constructor(
     private readonly insert: NodeInsert,
     private readonly limits: WriterLimits,
-    private readonly idStep: number,
     private readonly budget: PendingBudget,
     private readonly onCommitted: (queueId: number, lastId: number) => void,
   ) {}
@@ -137,9 +136,9 @@ export class NodeWriter {
 
   private async write(batch: Pending[]): Promise<void> {
     const statements = this.statementsOf(batch);
-    let firstIds: number[];
+    let rowIds: number[][];
     try {
-      firstIds = await this.insert(statements.map((s) => ({ table: s.table, messages: s.rows })));
+      rowIds = await this.insert(statements.map((s) => ({ table: s.table, messages: s.rows })));
     } catch (err) {
       for (const p of batch) p.reject(err);
       return;
@@ -149,10 +148,10 @@ export class NodeWriter {
       let offset = 0;
       for (const part of s.parts) {
         const out = ids.get(part.pending)!;
-        for (let i = 0; i < part.count; i++) out[part.from + i] = firstIds[k]! + (offset + i) * this.idStep;
+        for (let i = 0; i < part.count; i++) out[part.from + i] = rowIds[k]![offset + i]!;
         offset += part.count;
       }
-      this.onCommitted(s.queueId, firstIds[k]! + (s.rows.length - 1) * this.idStep);
+      this.onCommitted(s.queueId, rowIds[k]![s.rows.length - 1]!);
     });
     for (const p of batch) p.resolve(ids.get(p)!);
   }

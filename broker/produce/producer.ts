@@ -5,7 +5,8 @@ import { insertScheduled } from '../../shared/metadata/schedules';
 import { nodeTarget, type QueueView, type TopicView } from '../catalog';
 import type { BrokerContext } from '../context';
 import { NodeWriter, PendingBudget } from './node-writer';
-import { QueueRouter } from './routing';
+import { QueueRouter, queueForKey } from './routing';
+import type { Queue } from '../../shared/metadata/rows';
 import type { ProduceMessage } from './schemas';
 import { METRIC } from '../metrics';
 
@@ -106,8 +107,9 @@ export class Producer {
     const { topic, writable } = view;
     if (writable.length === 0) throw new BrokerError('NO_WRITABLE_QUEUE', `topic ${topic.name} has no writable queue`, { topic: topic.name });
     const byQueue = new Map<number, { indexes: number[]; rows: NewMessage[] }>();
+    let unkeyed: Queue | undefined;
     rows.forEach((row, i) => {
-      const queue = this.router.pick(topic.id, writable, row.key);
+      const queue = row.key === null ? (unkeyed ??= this.router.nextForRequest(topic.id, writable)) : queueForKey(writable, row.key);
       let share = byQueue.get(queue.id);
       if (!share) byQueue.set(queue.id, (share = { indexes: [], rows: [] }));
       share.indexes.push(i);
@@ -150,13 +152,12 @@ export class Producer {
     const node = view.node.name;
     return new NodeWriter(
       async (batches) => {
-        const firstIds = await insertBatches(conn.pool, batches, conn.noBackslashEscapes, maxBytes);
+        const written = await insertBatches(conn.pool, batches, { noBackslashEscapes: conn.noBackslashEscapes, maxTripBytes: maxBytes, idStep: conn.idStep });
         metrics.inc(METRIC.writes[0], METRIC.writes[1], { node });
-        metrics.inc(METRIC.inserts[0], METRIC.inserts[1], { node }, batches.length);
-        return firstIds;
+        metrics.inc(METRIC.inserts[0], METRIC.inserts[1], { node }, written.statements);
+        return written.ids;
       },
       { maxRows, maxBytes, maxInFlight },
-      conn.idStep,
       this.budget,
       (queueId, lastId) => {
         this.ctx.signals.appended(queueId, lastId);

@@ -11,15 +11,26 @@ export function keyHash(key: string): number {
   return hash;
 }
 
+/** The queue for a keyed message: stable while the writable queue set is unchanged. */
+export function queueForKey(writable: readonly Queue[], key: string): Queue {
+  return writable[keyHash(key) % writable.length]!;
+}
+
 /**
- * Picks a queue per message: by key hash when a key is given (stable while the writable queue set
- * is unchanged), else round-robin per topic, one step per message so a batch spreads evenly.
+ * Picks the queue for a request's messages that have no key: one queue per request, the next
+ * queue of the topic for the next request (round-robin per request, not per message).
+ *
+ * Why per request: a request's rows for one queue become one multi-row INSERT, and every further
+ * queue a request touches costs the database another statement (for a prepared INSERT, another
+ * round trip) in the same commit. Measured here with 100-message requests at 4 clients: 80k msgs/s
+ * per request vs 59k per message. Kafka's default partitioner makes the same choice for messages
+ * without a key (a batch goes to one partition). Spread over queues still comes from the stream of
+ * requests; a producer that needs one big request spread sends it as several, or gives keys.
  */
 export class QueueRouter {
   private readonly counters = new Map<number, number>();
 
-  pick(topicId: number, writable: readonly Queue[], key: string | null): Queue {
-    if (key !== null) return writable[keyHash(key) % writable.length]!;
+  nextForRequest(topicId: number, writable: readonly Queue[]): Queue {
     const n = this.counters.get(topicId) ?? 0;
     this.counters.set(topicId, (n + 1) % 1_000_000_007);
     return writable[n % writable.length]!;

@@ -1,4 +1,5 @@
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { planInserts } from './insert-plan';
 import { quotedTable } from './queue-table';
 
 /**
@@ -111,15 +112,9 @@ export function jsonTextLiteral(json: string, noBackslashEscapes: boolean): stri
 }
 
 /**
- * The callback API under mysql2's promise wrapper: the wrapper builds an Error per query to keep
- * a stack, which showed up in profiles of the produce and pull paths.
+ * Reads use the callback API under mysql2's promise wrapper: the wrapper builds an Error per query
+ * to keep a stack, which showed up in profiles of the produce and pull paths.
  */
-function rawQuery<T>(pool: Pool, sql: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    pool.pool.query(sql, (err: Error | null, result: unknown) => (err ? reject(err) : resolve(result as T)));
-  });
-}
-
 function rawArrayQuery<Row extends unknown[]>(pool: Pool, sql: string): Promise<Row[]> {
   return new Promise<Row[]>((resolve, reject) => {
     pool.pool.query({ sql, rowsAsArray: true }, (err: Error | null, rows: unknown) => (err ? reject(err) : resolve(rows as Row[])));
@@ -136,68 +131,164 @@ export interface TableBatch {
   messages: readonly NewMessage[];
 }
 
-/** One multi-row INSERT statement. InnoDB gives a simple multi-row INSERT consecutive ids. */
-function insertStatement(pool: Pool, batch: TableBatch, noBackslashEscapes: boolean): string {
-  const values = new Array<string>(batch.messages.length);
-  for (let i = 0; i < batch.messages.length; i++) {
-    const m = batch.messages[i]!;
+const INSERT_COLUMNS = '(tag, msg_key, trace_id, headers, body, retry_count)';
+
+/** A multi-row INSERT with the values as literals. InnoDB gives a simple multi-row INSERT consecutive ids. */
+function textInsert(pool: Pool, table: string, messages: readonly NewMessage[], noBackslashEscapes: boolean): string {
+  const values = new Array<string>(messages.length);
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
     // _binary: the body column is a BLOB, so the server need not check or convert the literal's
     // charset (MariaDB spent ~5% less CPU per 1 KB row this way on this machine).
     const body = typeof m.body === 'string' ? `_binary${jsonTextLiteral(m.body, noBackslashEscapes)}` : pool.escape(m.body);
     values[i] = `(${pool.escape(m.tag)},${pool.escape(m.key)},${pool.escape(m.traceId)},${pool.escape(m.headers)},${body},${m.retryCount | 0})`;
   }
-  return `INSERT INTO ${quotedTable(batch.table)} (tag, msg_key, trace_id, headers, body, retry_count) VALUES ${values.join(',')}`;
+  return `INSERT INTO ${quotedTable(table)} ${INSERT_COLUMNS} VALUES ${values.join(',')}`;
+}
+
+/** The same INSERT with placeholders, and its values in order. Its text depends only on the table and the row count. */
+function preparedInsert(table: string, messages: readonly NewMessage[]): { sql: string; values: unknown[] } {
+  const values = new Array<unknown>(messages.length * 6);
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    values[i * 6] = m.tag;
+    values[i * 6 + 1] = m.key;
+    values[i * 6 + 2] = m.traceId;
+    values[i * 6 + 3] = m.headers;
+    values[i * 6 + 4] = m.body;
+    values[i * 6 + 5] = m.retryCount | 0;
+  }
+  return { sql: `INSERT INTO ${quotedTable(table)} ${INSERT_COLUMNS} VALUES ${'(?,?,?,?,?,?),'.repeat(messages.length).slice(0, -1)}`, values };
 }
 
 type Callback = (err: Error | null, result: unknown) => void;
-interface RawConnection {
+/** The callback API of a mysql2 connection or pool, which both run queries and prepared statements. */
+interface RawRunner {
   query(sql: string, cb: Callback): void;
+  execute(sql: string, values: unknown[], cb: Callback): void;
+}
+interface RawConnection extends RawRunner {
   release(): void;
   destroy(): void;
 }
 
-function onConnection<T>(conn: RawConnection, sql: string): Promise<T> {
+function onConnection<T>(conn: RawRunner, sql: string): Promise<T> {
   return new Promise<T>((resolve, reject) => conn.query(sql, (err, result) => (err ? reject(err) : resolve(result as T))));
+}
+
+/** One statement of a write, ready to run. */
+interface Statement {
+  batch: number;
+  count: number;
+  text: () => string;
+  prepared?: { sql: string; values: unknown[] };
+}
+
+/**
+ * Runs a prepared INSERT. When the server holds as many prepared statements as it allows
+ * (max_prepared_stmt_count, shared by every client), the same rows go as text instead.
+ */
+function runPrepared(runner: RawRunner, statement: Statement): Promise<ResultSetHeader> {
+  const { sql, values } = statement.prepared!;
+  return new Promise<ResultSetHeader>((resolve, reject) =>
+    runner.execute(sql, values, (err, result) => {
+      if (!err) resolve(result as ResultSetHeader);
+      else if ((err as { code?: string }).code === 'ER_MAX_PREPARED_STMT_COUNT_REACHED') onConnection<ResultSetHeader>(runner, statement.text()).then(resolve, reject);
+      else reject(err);
+    }),
+  );
+}
+
+/** What a write did: the id of every row, per batch, and how many INSERT statements it took. */
+export interface InsertResult {
+  ids: number[][];
+  statements: number;
 }
 
 /**
  * Writes batches for several queue tables of one node as ONE transaction: one commit (one fsync)
- * for all of them, and, while the statements fit `maxTripBytes`, one round trip (a multi-statement
- * `START TRANSACTION; INSERT ...; INSERT ...; COMMIT`). A lone batch is a plain autocommit INSERT.
- * Returns the first id of each batch (the rest follow at steps of @@auto_increment_increment).
+ * for all of them. Small groups of rows are text INSERTs sent together with START TRANSACTION
+ * (and, when there is nothing else, the COMMIT) in one round trip of at most `maxTripBytes`
+ * (a multi-statement query); large groups are prepared INSERTs of ladder-sized row counts (see
+ * insert-plan.ts), a round trip each. A write of one statement is a plain autocommit statement.
  * All or nothing: on any error the transaction is rolled back, or the connection dropped if it
- * can't be, so no pooled connection is ever left inside a transaction.
+ * can't be, so no pooled connection is ever left inside a transaction. Ids within one statement
+ * are consecutive, at steps of `idStep` (the node's @@auto_increment_increment).
  */
-export async function insertBatches(pool: Pool, batches: readonly TableBatch[], noBackslashEscapes: boolean, maxTripBytes: number): Promise<number[]> {
-  const statements = batches.map((b) => insertStatement(pool, b, noBackslashEscapes));
+export async function insertBatches(
+  pool: Pool,
+  batches: readonly TableBatch[],
+  options: { noBackslashEscapes: boolean; maxTripBytes: number; idStep: number },
+): Promise<InsertResult> {
+  const plan = planInserts(
+    batches.map((b) => b.messages.length),
+    batches.map((b) => b.messages.reduce((n, m) => n + m.body.length + (m.headers?.length ?? 0), 0)),
+  );
+  const statements: Statement[] = plan.map((p) => {
+    const { table } = batches[p.batch]!;
+    const rows = batches[p.batch]!.messages.slice(p.from, p.from + p.count);
+    return {
+      batch: p.batch,
+      count: p.count,
+      text: () => textInsert(pool, table, rows, options.noBackslashEscapes),
+      prepared: p.prepared ? preparedInsert(table, rows) : undefined,
+    };
+  });
+
+  let results: ResultSetHeader[];
+  const raw = pool.pool as unknown as RawRunner; // the callback API under the promise wrapper, which builds an Error per query
   if (statements.length === 1) {
-    const result = await rawQuery<ResultSetHeader>(pool, statements[0]!);
-    checkInserted(result, batches[0]!);
-    return [Number(result.insertId)];
+    const only = statements[0]!;
+    results = [only.prepared ? await runPrepared(raw, only) : await onConnection<ResultSetHeader>(raw, only.text())];
+  } else {
+    results = await inTransaction(pool, statements, options.maxTripBytes);
   }
-  // Round trips of whole statements, each at most maxTripBytes (unless one statement alone is more).
-  const trips: string[][] = [];
-  let size = Infinity;
-  for (const sql of statements) {
-    if (size + sql.length > maxTripBytes) {
-      trips.push([]);
+
+  const ids = batches.map((): number[] => []);
+  statements.forEach((s, k) => {
+    const result = results[k]!;
+    if (result.affectedRows !== s.count) throw new Error(`inserted ${result.affectedRows} rows of ${s.count} into ${batches[s.batch]!.table}`);
+    const first = Number(result.insertId);
+    const out = ids[s.batch]!;
+    for (let i = 0; i < s.count; i++) out.push(first + i * options.idStep);
+  });
+  return { ids, statements: statements.length };
+}
+
+/** Results in the order of `statements`. */
+async function inTransaction(pool: Pool, statements: readonly Statement[], maxTripBytes: number): Promise<ResultSetHeader[]> {
+  // Text statements first, in round trips of whole statements of at most maxTripBytes each
+  // (unless one statement alone is more); the first trip opens the transaction.
+  const texts = statements.map((s, k) => ({ k, sql: s.prepared ? undefined : s.text() })).filter((t): t is { k: number; sql: string } => t.sql !== undefined);
+  const prepared = statements.flatMap((s, k) => (s.prepared ? [k] : []));
+  const trips: { k: number[]; sql: string[] }[] = [{ k: [], sql: ['START TRANSACTION'] }];
+  let size = 0;
+  for (const t of texts) {
+    if (size > 0 && size + t.sql.length > maxTripBytes) {
+      trips.push({ k: [], sql: [] });
       size = 0;
     }
-    trips[trips.length - 1]!.push(sql);
-    size += sql.length;
+    const trip = trips[trips.length - 1]!;
+    trip.k.push(t.k);
+    trip.sql.push(t.sql);
+    size += t.sql.length;
   }
-  trips[0]!.unshift('START TRANSACTION');
-  trips[trips.length - 1]!.push('COMMIT');
+  if (prepared.length === 0) trips[trips.length - 1]!.sql.push('COMMIT');
 
   const conn = await new Promise<RawConnection>((resolve, reject) =>
     pool.pool.getConnection((err: Error | null, c: unknown) => (err ? reject(err) : resolve(c as RawConnection))),
   );
-  const results: ResultSetHeader[] = [];
+  const results = new Array<ResultSetHeader>(statements.length);
   try {
     for (const trip of trips) {
-      const answer = await onConnection<ResultSetHeader | ResultSetHeader[]>(conn, trip.join(';'));
-      results.push(...(trip.length > 1 ? (answer as ResultSetHeader[]) : [answer as ResultSetHeader]));
+      const answer = await onConnection<ResultSetHeader | ResultSetHeader[]>(conn, trip.sql.join(';'));
+      const answers = trip.sql.length > 1 ? (answer as ResultSetHeader[]) : [answer as ResultSetHeader];
+      // A trip's answers: START TRANSACTION (first trip only), its INSERTs, COMMIT (last trip only).
+      const skip = trip === trips[0] ? 1 : 0;
+      trip.k.forEach((k, i) => (results[k] = answers[skip + i]!));
     }
+    for (const k of prepared) results[k] = await runPrepared(conn, statements[k]!);
+    if (prepared.length > 0) await onConnection(conn, 'COMMIT');
   } catch (err) {
     try {
       await onConnection(conn, 'ROLLBACK');
@@ -208,18 +299,7 @@ export async function insertBatches(pool: Pool, batches: readonly TableBatch[], 
     throw err;
   }
   conn.release();
-  // results: START TRANSACTION, one per INSERT, COMMIT.
-  return batches.map((b, i) => {
-    const result = results[i + 1]!;
-    checkInserted(result, b);
-    return Number(result.insertId);
-  });
-}
-
-function checkInserted(result: ResultSetHeader, batch: TableBatch): void {
-  if (result.affectedRows !== batch.messages.length) {
-    throw new Error(`inserted ${result.affectedRows} rows of ${batch.messages.length} into ${batch.table}`);
-  }
+  return results;
 }
 
 /**

@@ -30,6 +30,9 @@ interface NodePoolOptions {
 
 
 /** Connects once to a node and reports what it is; used before a node is saved and when a pool opens. */
+/** Per pooled connection; see the pool options below. */
+const PREPARED_STATEMENTS_PER_CONNECTION = 64;
+
 export async function probeNode(target: Omit<NodeTarget, 'id'>): Promise<{ version: string; idStep: number; isMariaDb: boolean; noBackslashEscapes: boolean }> {
   const conn = await mysql.createConnection(connectionOptions(target));
   try {
@@ -85,6 +88,10 @@ export class NodePools {
       // (message-store.ts insertBatches). Every statement tablemq builds escapes its values and
       // takes table names only from quotedTable.
       multipleStatements: true,
+      // Prepared INSERTs (insert-plan.ts) are cached per connection; the least recently used is
+      // closed on the server beyond this, which bounds what one pool holds of the server's
+      // max_prepared_stmt_count (16,382 by default, shared by all clients).
+      maxPreparedStatements: PREPARED_STATEMENTS_PER_CONNECTION,
     });
     const sessionSql = [
       "SET time_zone = '+00:00'",

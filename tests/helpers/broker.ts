@@ -88,6 +88,18 @@ export async function produce(api: Api, topic: string, messages: unknown[]) {
   return res.body.results as { queueId: number; id: number }[];
 }
 
+/**
+ * Produces messages as `requests` requests of consecutive messages, one after another. Unkeyed
+ * messages of one request go to one queue and the next request to the next queue, so on a fresh
+ * topic with n queues, n requests put one request's share in each queue.
+ */
+export async function produceSpread(api: Api, topic: string, messages: unknown[], requests: number) {
+  const size = Math.ceil(messages.length / requests);
+  const results: { queueId: number; id: number }[] = [];
+  for (let i = 0; i < messages.length; i += size) results.push(...(await produce(api, topic, messages.slice(i, i + size))));
+  return results;
+}
+
 export interface Pulled {
   generation: number;
   messages: { topic: string; queueId: number; id: number; body: unknown; key: string | null; tag: string | null; retryCount: number; createdAt: string }[];
