@@ -60,7 +60,8 @@ describe('group commit', () => {
     await Promise.all(
       Array.from({ length: 64 }, async (_, p) => {
         for (let seq = 0; seq < 10; seq++) {
-          const res = await t.api.post(`/api/v1/topics/${topic}/messages`, { messages: [{ body: { p, seq } }] });
+          // Keyed, so that requests arriving together go to different queues (unkeyed ones would share one).
+          const res = await t.api.post(`/api/v1/topics/${topic}/messages`, { messages: [{ body: { p, seq }, key: `producer-${p}` }] });
           assert.equal(res.status, 201);
           answers.set(`${p}:${seq}`, res.body.results[0]);
         }

@@ -109,7 +109,7 @@ export class Producer {
     const byQueue = new Map<number, { indexes: number[]; rows: NewMessage[] }>();
     let unkeyed: Queue | undefined;
     rows.forEach((row, i) => {
-      const queue = row.key === null ? (unkeyed ??= this.router.nextForRequest(topic.id, writable)) : queueForKey(writable, row.key);
+      const queue = row.key === null ? (unkeyed ??= this.router.forUnkeyed(topic.id, writable)) : queueForKey(writable, row.key);
       let share = byQueue.get(queue.id);
       if (!share) byQueue.set(queue.id, (share = { indexes: [], rows: [] }));
       share.indexes.push(i);
