@@ -13,8 +13,9 @@ export interface NewMessage {
   traceId: string | null;
   headers: string | null; // JSON text
   /**
-   * The JSON text of the message body. A string is sent as an escaped literal, a Buffer as hex,
-   * which doubles the bytes on the wire: the produce path passes strings.
+   * The JSON text of the message body. In a text INSERT a string is sent as an escaped literal, a
+   * Buffer as hex, which doubles the bytes on the wire: the produce path passes strings. A prepared
+   * INSERT sends either as it is.
    */
   body: string | Buffer;
   retryCount: number;
