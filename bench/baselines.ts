@@ -43,9 +43,9 @@ async function openPool(database: string, connections: number): Promise<mysql.Po
 }
 
 /** One multi-row INSERT statement for `rows` 1 KB messages, with its parameters, built once. */
-function insertStatement(table: string, rows: number, messageBytes: number): { sql: string; params: unknown[] } {
+function insertStatement(table: string, rows: number, messageBytes: number): { sql: string; params: (Buffer | number | null)[] } {
   const body = Buffer.from(makeBody(messageBytes));
-  const params: unknown[] = [];
+  const params: (Buffer | number | null)[] = [];
   for (let i = 0; i < rows; i++) params.push(null, null, null, null, body, 0);
   const sql = `INSERT INTO ${quotedTable(table)} ${INSERT_PREFIX}${Array.from({ length: rows }, () => ROW_PLACEHOLDERS).join(',')}`;
   return { sql, params };
@@ -58,6 +58,11 @@ export interface InsertSpec {
   table: string;
   rowsPerStatement: number;
   connections: number;
+  /**
+   * Send the INSERT as a prepared statement (binary protocol) instead of a text statement with the
+   * values as literals. The broker sends large groups of rows this way (insert-plan.ts).
+   */
+  prepared?: boolean;
 }
 
 /** Closed-loop INSERTs into a fresh queue-shaped table, dropped afterwards. */
@@ -75,7 +80,7 @@ export function runInsertBaseline(env: ScenarioEnv, database: string, spec: Inse
             durationMs,
             maxMessages: maxMessagesPerScenario(env.opts.messageBytes),
             call: async () => {
-              await pool.query(sql, params);
+              await (spec.prepared ? pool.execute(sql, params) : pool.query(sql, params));
             },
           },
           spec.label,

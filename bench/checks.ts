@@ -38,6 +38,7 @@ export function targetChecks(scenarios: readonly ScenarioResult[]): Check[] {
     ratio(scenarios, 'single produce x16 / express ceiling x16', 'produce.single.x16', 'ceiling.x16', undefined),
     ratio(scenarios, 'batch produce x4 / raw 100-row INSERT x4', 'produce.batch.x4', 'raw.insert100.x4', 0.8),
     ratio(scenarios, 'batch produce x16 / raw 100-row INSERT x4', 'produce.batch.x16', 'raw.insert100.x4', undefined),
+    ratio(scenarios, 'batch produce x4 / raw prepared 100-row INSERT x4', 'produce.batch.x4', 'raw.insert100prep.x4', undefined),
     ratio(scenarios, 'pull+commit x1 / raw range SELECT x1', 'consume.x1', 'raw.select.x1', 0.8),
     ratio(scenarios, 'pull+commit x4 / raw range SELECT x4', 'consume.x4', 'raw.select.x4', 0.8),
     latencyBelow(scenarios, 'end-to-end p50', 'p50Ms', 10),

@@ -59,6 +59,7 @@ async function brokerScenarios(env: ScenarioEnv, api: TablemqApi, database: stri
   }
   if (wants(opts, 'baselines')) {
     out.push(await runInsertBaseline(env, database, { id: 'raw.insert100.x4', label: 'raw INSERT 100 rows/stmt, 4 connections', table: 'mq_900001', rowsPerStatement: 100, connections: 4 }));
+    out.push(await runInsertBaseline(env, database, { id: 'raw.insert100prep.x4', label: 'raw INSERT 100 rows/stmt, prepared, 4 connections', table: 'mq_900003', rowsPerStatement: 100, connections: 4, prepared: true }));
     out.push(await runInsertBaseline(env, database, { id: 'raw.insert1.x16', label: 'raw INSERT 1 row/stmt, 16 connections', table: 'mq_900002', rowsPerStatement: 1, connections: 16 }));
   }
   if (wants(opts, 'consume')) {
