@@ -1,4 +1,4 @@
-import type { NewMessage, TableBatch } from '../../shared/messages/message-store';
+import { rowBytes, type NewMessage, type TableBatch } from '../../shared/messages/message-store';
 import { BrokerError } from '../../shared/errors';
 
 /** Writes batches for several tables of one node in one transaction; returns the ids of each batch's rows. */
@@ -14,10 +14,6 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-/** About what a row weighs in a statement and in memory: the budget and the INSERT bounds use it. */
-function rowBytes(m: NewMessage): number {
-  return m.body.length + (m.headers?.length ?? 0) + 64;
-}
 
 /** One INSERT of a write: which requests' rows it carries, in order. */
 interface Statement {

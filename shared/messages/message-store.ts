@@ -113,8 +113,8 @@ export function jsonTextLiteral(json: string, noBackslashEscapes: boolean): stri
 }
 
 /**
- * Reads use the callback API under mysql2's promise wrapper: the wrapper builds an Error per query
- * to keep a stack, which showed up in profiles of the produce and pull paths.
+ * Hot statements use the callback API under mysql2's promise wrapper: the wrapper builds an Error
+ * per query to keep a stack, which showed up in profiles of the produce and pull paths.
  */
 function rawArrayQuery<Row extends unknown[]>(pool: Pool, sql: string): Promise<Row[]> {
   return new Promise<Row[]>((resolve, reject) => {
@@ -133,6 +133,11 @@ export interface TableBatch {
 }
 
 const INSERT_COLUMNS = '(tag, msg_key, trace_id, headers, body, retry_count)';
+
+/** About what a row weighs in a statement and in memory (the broker's budget and batch bounds use it too). */
+export function rowBytes(m: NewMessage): number {
+  return m.body.length + (m.headers?.length ?? 0) + 64;
+}
 
 /** A multi-row INSERT with the values as literals. InnoDB gives a simple multi-row INSERT consecutive ids. */
 function textInsert(pool: Pool, table: string, messages: readonly NewMessage[], noBackslashEscapes: boolean): string {
@@ -223,7 +228,7 @@ export async function insertBatches(
 ): Promise<InsertResult> {
   const plan = planInserts(
     batches.map((b) => b.messages.length),
-    batches.map((b) => b.messages.reduce((n, m) => n + m.body.length + (m.headers?.length ?? 0), 0)),
+    batches.map((b) => b.messages.reduce((n, m) => n + rowBytes(m), 0)),
   );
   const statements: Statement[] = plan.map((p) => {
     const { table } = batches[p.batch]!;
