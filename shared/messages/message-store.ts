@@ -265,7 +265,7 @@ export async function insertBatches(
 async function inTransaction(pool: Pool, statements: readonly Statement[], maxTripBytes: number): Promise<ResultSetHeader[]> {
   // Text statements first, in round trips of whole statements of at most maxTripBytes each
   // (unless one statement alone is more); the first trip opens the transaction.
-  const texts = statements.map((s, k) => ({ k, sql: s.prepared ? undefined : s.text() })).filter((t): t is { k: number; sql: string } => t.sql !== undefined);
+  const texts = statements.flatMap((s, k) => (s.prepared ? [] : [{ k, sql: s.text() }]));
   const prepared = statements.flatMap((s, k) => (s.prepared ? [k] : []));
   const trips: { k: number[]; sql: string[] }[] = [{ k: [], sql: ['START TRANSACTION'] }];
   let size = 0;
