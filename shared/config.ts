@@ -29,6 +29,7 @@ export interface Config {
   produceBatchMaxRows: number;
   produceBatchMaxBytes: number;
   produceMaxInFlightPerNode: number;
+  produceReturnWaitMs: number;
   produceMaxPendingBytes: number;
   shutdownTimeoutMs: number;
   // portal-jobs (DESIGN.md section 8)
@@ -75,6 +76,7 @@ export const DEFAULT_CONFIG: Config = {
   produceBatchMaxRows: 1_000,
   produceBatchMaxBytes: 4 * MiB,
   produceMaxInFlightPerNode: 4,
+  produceReturnWaitMs: 1,
   produceMaxPendingBytes: 256 * MiB,
   shutdownTimeoutMs: 10_000,
   jobsCleanHistoryEnabled: true,
@@ -127,6 +129,8 @@ const configSchema = {
     produceBatchMaxRows: int(1, 100_000),
     produceBatchMaxBytes: int(1_024),
     produceMaxInFlightPerNode: int(1, 64),
+    // Also the most a lone request can be held by it: keep it near a client's round trip.
+    produceReturnWaitMs: int(0, 50),
     produceMaxPendingBytes: int(1_024),
     shutdownTimeoutMs: int(0),
     jobsCleanHistoryEnabled: { type: 'boolean' },

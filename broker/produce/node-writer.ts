@@ -14,6 +14,12 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+/**
+ * Only writes up to this size make the next one wait for returning producers: a small write's
+ * cost is mostly its commit (an fsync), which the wait shares; a large one's is its rows, and
+ * waiting would only stop it overlapping with the next.
+ */
+const SMALL_WRITE_BYTES = 64 * 1024;
 
 /** One INSERT of a write: which requests' rows it carries, in order. */
 interface Statement {
@@ -31,6 +37,11 @@ export interface WriterLimits {
   maxBytes: number;
   /** Writes in flight per node: one more lets the next batch form while a commit is in flight. */
   maxInFlight: number;
+  /**
+   * How long the next write may wait for the requests of clients it has just answered (0: never).
+   * See `expectedReturns`.
+   */
+  returnWaitMs: number;
 }
 
 /**
@@ -39,13 +50,26 @@ export interface WriterLimits {
  * writes on both sides; so requests for ANY queue of the node that arrive while a write is in
  * flight wait in `pending` and go out together: one transaction, one multi-row INSERT per queue,
  * usually one round trip. A request is answered with its own ids only after that commit returned.
- * A lone request waits one event-loop turn at most. A request's rows for one queue are never split
- * across writes.
+ * A lone request waits one event-loop turn, or `returnWaitMs` right after a small write was
+ * answered (see `expectedReturns`). A request's rows for one queue are never split across writes.
  */
 export class NodeWriter {
   private pending: Pending[] = [];
+  private pendingRows = 0;
+  private pendingBytes = 0;
   private inFlight = 0;
   private scheduled = false;
+  /**
+   * Rows answered by recent writes whose producers have not sent again yet. Most producers send
+   * their next request as soon as the last one is answered; starting a write before they have
+   * done so splits them over two commits (and two fsyncs) where one would do. So a write waits
+   * until as many rows have arrived as were just answered, for `returnWaitMs` at most, unless
+   * what is pending already fills a write.
+   */
+  private expectedReturns = 0;
+  /** When the wait for those producers ends (performance.now() time). */
+  private expectedUntil = 0;
+  private returnWait: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly insert: NodeInsert,
@@ -59,12 +83,31 @@ export class NodeWriter {
     this.budget.take(bytes); // throws OVERLOADED when the broker already holds too much
     return new Promise<number[]>((resolve, reject) => {
       this.pending.push({ queueId, table, messages, bytes, resolve, reject });
+      this.pendingRows += messages.length;
+      this.pendingBytes += bytes;
+      this.expectedReturns = Math.max(0, this.expectedReturns - messages.length);
       this.schedule();
     });
   }
 
   private schedule(): void {
     if (this.scheduled || this.inFlight >= this.limits.maxInFlight || this.pending.length === 0) return;
+    const full = this.pendingRows >= this.limits.maxRows || this.pendingBytes >= this.limits.maxBytes;
+    if (this.expectedReturns > 0 && !full) {
+      const left = this.expectedUntil - performance.now();
+      if (left > 0) {
+        this.returnWait ??= setTimeout(() => {
+          this.returnWait = undefined;
+          this.schedule();
+        }, left);
+        return;
+      }
+      this.expectedReturns = 0;
+    }
+    if (this.returnWait !== undefined) {
+      clearTimeout(this.returnWait);
+      this.returnWait = undefined;
+    }
     this.scheduled = true;
     // setImmediate, not a timer: requests parsed in this same turn join the batch, and a lone
     // request is delayed by one turn of the event loop only.
@@ -86,6 +129,8 @@ export class NodeWriter {
       rows += next.messages.length;
       bytes += next.bytes;
     }
+    this.pendingRows -= rows;
+    this.pendingBytes -= bytes;
     return batch;
   }
 
@@ -96,9 +141,22 @@ export class NodeWriter {
       void this.write(batch).finally(() => {
         this.inFlight--;
         for (const p of batch) this.budget.give(p.bytes);
+        this.expectReturns(batch);
         this.schedule();
       });
     }
+  }
+
+  /**
+   * After a small write that several requests shared is answered: their producers are likely to
+   * send again within returnWaitMs. Only the latest such write counts, and a write of one request
+   * makes no one wait: producers that send at their own pace (not when answered) would otherwise
+   * leave expectations behind that delay everyone.
+   */
+  private expectReturns(answered: readonly Pending[]): void {
+    if (this.limits.returnWaitMs === 0 || answered.reduce((n, p) => n + p.bytes, 0) > SMALL_WRITE_BYTES) return;
+    this.expectedReturns = answered.length < 2 ? 0 : answered.reduce((n, p) => n + p.messages.length, 0);
+    this.expectedUntil = performance.now() + this.limits.returnWaitMs;
   }
 
   /**

@@ -147,7 +147,7 @@ export class Producer {
 
   private async openWriter(view: QueueView): Promise<NodeWriter> {
     const conn = await this.ctx.nodes.get(nodeTarget(view.node));
-    const { produceBatchMaxRows: maxRows, produceBatchMaxBytes: maxBytes, produceMaxInFlightPerNode: maxInFlight } = this.ctx.config;
+    const { produceBatchMaxRows: maxRows, produceBatchMaxBytes: maxBytes, produceMaxInFlightPerNode: maxInFlight, produceReturnWaitMs: returnWaitMs } = this.ctx.config;
     const { metrics } = this.ctx;
     const node = view.node.name;
     return new NodeWriter(
@@ -157,7 +157,7 @@ export class Producer {
         metrics.inc(METRIC.inserts[0], METRIC.inserts[1], { node }, written.statements);
         return written.ids;
       },
-      { maxRows, maxBytes, maxInFlight },
+      { maxRows, maxBytes, maxInFlight, returnWaitMs },
       this.budget,
       (queueId, lastId) => {
         this.ctx.signals.appended(queueId, lastId);
