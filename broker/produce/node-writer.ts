@@ -149,14 +149,16 @@ export class NodeWriter {
 
   /**
    * After a small write that several requests shared is answered: their producers are likely to
-   * send again within returnWaitMs. Only the latest such write counts, and a write of one request
-   * makes no one wait: producers that send at their own pace (not when answered) would otherwise
-   * leave expectations behind that delay everyone.
+   * send again within returnWaitMs. A write of one request makes no one wait: producers that send
+   * at their own pace (not when answered) would otherwise leave expectations behind that delay
+   * the next request of someone else.
    */
   private expectReturns(answered: readonly Pending[]): void {
-    if (this.limits.returnWaitMs === 0 || answered.reduce((n, p) => n + p.bytes, 0) > SMALL_WRITE_BYTES) return;
-    this.expectedReturns = answered.length < 2 ? 0 : answered.reduce((n, p) => n + p.messages.length, 0);
-    this.expectedUntil = performance.now() + this.limits.returnWaitMs;
+    if (this.limits.returnWaitMs === 0 || answered.length < 2 || answered.reduce((n, p) => n + p.bytes, 0) > SMALL_WRITE_BYTES) return;
+    const now = performance.now();
+    const stillExpected = now < this.expectedUntil ? this.expectedReturns : 0;
+    this.expectedReturns = stillExpected + answered.reduce((n, p) => n + p.messages.length, 0);
+    this.expectedUntil = now + this.limits.returnWaitMs;
   }
 
   /**
