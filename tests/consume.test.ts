@@ -101,6 +101,30 @@ describe('pull and commit', () => {
     assert.deepEqual(uncommitted.messages.map((m) => m.body), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'without positions a pull starts at the commit');
   });
 
+  test("each answer's positions cover the queues of earlier answers too, so chaining them never re-delivers", async () => {
+    const topic = uniqueName('chain');
+    const group = uniqueName('g');
+    await createTopic(t.api, topic, 2);
+    await createGroup(t.api, group, [topic]);
+    const c = await joinGroup(t.api, group, 'c1');
+    await produceSpread(t.api, topic, Array.from({ length: 8 }, (_, i) => ({ body: i })), 8);
+    const seen: string[] = [];
+    let positions: { queueId: number; offset: number }[] | undefined;
+    for (let i = 0; i < 8; i++) {
+      // One message a pull: each answer advances one queue only.
+      const batch = await c.pulled({ max: 1, ...(positions ? { positions } : {}) });
+      assert.equal(batch.messages.length, 1);
+      seen.push(`${batch.messages[0]!.queueId}:${batch.messages[0]!.id}`);
+      positions = batch.positions;
+    }
+    assert.equal(new Set(seen).size, 8, `delivered ${seen.join(' ')}`);
+    const empty = await c.pulled({ max: 1, positions });
+    assert.equal(empty.messages.length, 0);
+    assert.deepEqual(empty.positions, positions, 'an empty answer hands the positions back');
+    assert.equal((await c.commit(empty.positions, empty.generation)).status, 200);
+    assert.equal((await c.pulled({ max: 10 })).messages.length, 0, 'committing the last positions covers all eight');
+  });
+
   test('a commit above the queue max id is a 400 and one below the committed offset is ignored', async () => {
     const topic = uniqueName('range');
     const group = uniqueName('g');

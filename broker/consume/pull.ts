@@ -89,14 +89,17 @@ export async function pull(ctx: BrokerContext, groupName: string, consumerId: nu
         }
         if (t.messages.length > 0) ctx.metrics.inc(METRIC.pulled[0], METRIC.pulled[1], { topic: t.view.topic.name }, t.messages.length);
       }
-      const owners = new Set(owned.map((o) => o.queueId));
       if (count === max) {
         // A full answer: the consumer is working through a backlog and will ask again at once,
         // from where this answer ends. Start that read now.
         const next = sources.map((s) => ({ ...s, from: advanced.has(s.view.queue.id) ? positions.get(s.view.queue.id)! : s.from }));
         ctx.prefetches.start(consumerKey, async (): Promise<Reading> => ({ sources: next, takes: await readFair(ctx, next, max) }));
       }
-      const nextPositions = [...advanced].filter((q) => owners.has(q)).map((q) => `{"queueId":${q},"offset":${positions.get(q)!}}`);
+      // Every owned queue this pull read on or the request named, so that the answer alone says
+      // where the next pull starts and its positions cover every answer before it.
+      const nextPositions = owned
+        .filter((o) => positions.has(o.queueId))
+        .map((o) => `{"queueId":${o.queueId},"offset":${Math.max(o.committedOffset, positions.get(o.queueId)!)}}`);
       parts.push(Buffer.from(`],"positions":[${nextPositions.join(',')}]}`));
       return parts;
     }
