@@ -31,6 +31,11 @@ export class Metrics {
     f.values.set(key, (f.values.get(key) ?? 0) + by);
   }
 
+  /** Lists a counter (its HELP and TYPE) before anything has counted it. */
+  declare(name: string, help: string): void {
+    this.family(name, help, 'counter');
+  }
+
   /** A gauge read at scrape time. */
   gauge(name: string, help: string, read: () => number): void {
     this.family(name, help, 'gauge');
@@ -63,3 +68,15 @@ export const METRIC = {
   holes: ['tablemq_id_holes_skipped_total', 'Id holes passed for good by the pull path'],
   rejected: ['tablemq_produce_overloaded_total', 'Produce requests refused with 503 because too much was pending'],
 } as const;
+
+/** Counters without labels, which read 0 until they first count. */
+const UNLABELED = [METRIC.prefetchUsed, METRIC.commits, METRIC.rejected];
+
+/**
+ * Every counter is on /metrics from the start: labelled ones with their HELP and TYPE, unlabelled
+ * ones at 0, so that a dashboard or alert on them works before the first event.
+ */
+export function declareCounters(metrics: Metrics): void {
+  for (const [name, help] of Object.values(METRIC)) metrics.declare(name, help);
+  for (const [name, help] of UNLABELED) metrics.inc(name, help, {}, 0);
+}

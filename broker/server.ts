@@ -14,7 +14,7 @@ import { requestContext } from './http/request-context';
 import { Producer } from './produce/producer';
 import { produceRoutes } from './produce/routes';
 import { QueueSignals } from './signals';
-import { Metrics } from './metrics';
+import { declareCounters, Metrics } from './metrics';
 import { hotRoutes } from './hot-routes';
 import { Scheduler } from './schedule/scheduler';
 import { consumeRoutes } from './consume/routes';
@@ -75,6 +75,7 @@ export async function startBroker(config: Config, logger: Logger = createLogger(
   const catalog = new Catalog(db, logger, config.metadataRefreshMs);
   const closing = new AbortController();
   const metrics = new Metrics();
+  declareCounters(metrics);
   const ctx: BrokerContext = { config, logger, db, nodes, catalog, signals: new QueueSignals(), ownership: new OwnershipHints(), prefetches: prefetchesFor(config), closing: closing.signal, metrics };
   await catalog.start();
   const producer = new Producer(ctx);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { freshDatabase } from './helpers/db';
+import { METRIC } from '../broker/metrics';
 import { createTopic, produceSpread, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
 
 let t: TestBroker;
@@ -102,5 +103,22 @@ describe('topics', () => {
     );
     assert.deepEqual(rows.map((r) => r.action), ['topic.create', 'topic.expand', 'group.create', 'group.subscribe']);
     assert.match(rows[1]!.actor, /^alice@/);
+  });
+});
+
+describe('metrics', () => {
+  test('every counter is listed from the start, and those without labels read 0 before they first count', async () => {
+    const fresh = await startTestBroker('metricsfresh');
+    try {
+      const res = await fresh.api.get('/metrics');
+      assert.equal(res.status, 200);
+      const text = res.body as string;
+      for (const [name] of Object.values(METRIC)) assert.match(text, new RegExp(`^# HELP ${name} `, 'm'), name);
+      for (const name of ['tablemq_pull_prefetch_used_total', 'tablemq_offset_commits_total', 'tablemq_produce_overloaded_total']) {
+        assert.match(text, new RegExp(`^${name} 0$`, 'm'), name);
+      }
+    } finally {
+      await fresh.close();
+    }
   });
 });
