@@ -55,7 +55,8 @@ export async function runJob(ctx: JobsContext, job: JobDefinition, trigger: RunT
     const status = error ? 'failed' : 'succeeded';
     await finishJobRun(ctx.db, runId, status, error ? { counts, error: error.message } : { counts });
     if (error) logger.error('job run failed', { durationMs, counts, err: error.message });
-    else logger.info('job run succeeded', { durationMs, counts });
+    else if (job.didWork?.(counts) ?? true) logger.info('job run succeeded', { durationMs, counts });
+    else logger.debug('job run succeeded', { durationMs, counts });
     return { kind: 'finished', runId, status, counts, durationMs, ...(error ? { error: error.message } : {}) };
   } finally {
     await lease.release();

@@ -75,6 +75,18 @@ describe('portal-jobs run <job>', () => {
     await t.sql.rows("DELETE FROM job_lease WHERE job = 'expire-consumers'");
   });
 
+  test('an expire-consumers run that expires nobody logs its end at debug, not info', async () => {
+    const quiet = portalJobs(['run', 'expire-consumers']);
+    assert.equal(await quiet.exited, 0, quiet.stderr());
+    const [run] = await t.sql.rows<RunRow>("SELECT * FROM job_run WHERE job = 'expire-consumers' ORDER BY id DESC LIMIT 1");
+    assert.equal(run?.status, 'succeeded');
+    assert.equal((JSON.parse(run!.detail!) as { counts: Record<string, number> }).counts.expiredConsumers, 0);
+    assert.doesNotMatch(quiet.stdout(), /"message":"job run succeeded"/);
+    const verbose = portalJobs(['run', 'expire-consumers'], { TABLEMQ_LOG_LEVEL: 'debug' });
+    assert.equal(await verbose.exited, 0, verbose.stderr());
+    assert.match(verbose.stdout(), /"message":"job run succeeded"/);
+  });
+
   test('SIGTERM stops a run by hand at its next batch: recorded as failed, lease released, exit 1', async () => {
     const topic = await createTopic(t.api, uniqueName('interrupted'), 1, { retentionHours: 1 });
     const table = topic.queues[0]!.table;

@@ -29,6 +29,12 @@ export interface JobDefinition {
   cronKey: StringKey;
   /** Does the work; throws when the run failed (counts so far are kept). */
   run(ctx: JobsContext, run: JobRun): Promise<void>;
+  /**
+   * Whether a successful run did anything. A run that did nothing logs its end at debug instead of
+   * info: a job that runs every few seconds would otherwise fill the log with nothing.
+   * Without it every run counts as having done something.
+   */
+  didWork?(counts: JobCounts): boolean;
 }
 
 /** Throws the abort reason (lease lost, or stopping) at a safe point between steps. */
