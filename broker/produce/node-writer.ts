@@ -50,8 +50,8 @@ export interface WriterLimits {
  * writes on both sides; so requests for ANY queue of the node that arrive while a write is in
  * flight wait in `pending` and go out together: one transaction, one multi-row INSERT per queue,
  * usually one round trip. A request is answered with its own ids only after that commit returned.
- * A lone request waits one event-loop turn, or `returnWaitMs` right after a small write was
- * answered (see `expectedReturns`). A request's rows for one queue are never split across writes.
+ * A lone request waits one event-loop turn, or `returnWaitMs` right after a small write that
+ * several requests shared was answered (see `expectedReturns`). A request's rows for one queue are never split across writes.
  */
 export class NodeWriter {
   private pending: Pending[] = [];
@@ -60,7 +60,7 @@ export class NodeWriter {
   private inFlight = 0;
   private scheduled = false;
   /**
-   * Rows answered by recent writes whose producers have not sent again yet. Most producers send
+   * Rows answered by recent shared writes whose producers have not sent again yet. Most producers send
    * their next request as soon as the last one is answered; starting a write before they have
    * done so splits them over two commits (and two fsyncs) where one would do. So a write waits
    * until as many rows have arrived as were just answered, for `returnWaitMs` at most, unless

@@ -14,7 +14,7 @@ export const expireConsumers: JobDefinition = {
   enabledKey: 'jobsExpireConsumersEnabled',
   cronKey: 'jobsExpireConsumersCron',
   // It runs every 10 s by default and almost always finds nobody to expire.
-  didWork: (counts) => (counts.expiredConsumers ?? 0) > 0 || (counts.failedGroups ?? 0) > 0,
+  didWork: (counts) => (counts.expiredConsumers ?? 0) > 0,
   async run(ctx, run) {
     const timeoutMs = ctx.config.sessionTimeoutMs;
     const counts = startCounts(run, { groups: 0, expiredConsumers: 0, movedQueues: 0, failedGroups: 0 });
