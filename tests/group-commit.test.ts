@@ -209,6 +209,19 @@ describe('waiting for returning producers', () => {
     }
   });
 
+  test('unkeyed requests that one write gathers share one queue (one INSERT a write), and the writes go round the queues', async () => {
+    const topic = uniqueName('sticky');
+    const created = await createTopic(t.api, topic, 4);
+    const before = await t.api.get('/metrics');
+    await closedLoop(t, topic, 16, 10);
+    const after = await t.api.get('/metrics');
+    const delta = (name: string) => metric(after.body, name) - metric(before.body, name);
+    assert.equal(delta('tablemq_insert_statements_total'), delta('tablemq_produce_writes_total'), 'every write carried one INSERT');
+    const counts = await Promise.all(created.queues.map((q) => t.sql.count(q.table)));
+    assert.equal(counts.reduce((a, b) => a + b, 0), 160);
+    assert.ok(counts.every((n) => n > 0), `rows per queue: ${counts.join(', ')}`);
+  });
+
   test('a request nobody else joins waits no longer than produceReturnWaitMs', async () => {
     const b = await startTestBroker('gcreturnlone', { produceReturnWaitMs: 50 });
     try {

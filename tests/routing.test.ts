@@ -7,16 +7,26 @@ import type { Queue } from '../shared/metadata/rows';
 const queues = [1, 2, 3].map((id) => ({ id }) as Queue);
 
 describe('queue routing', () => {
-  test('unkeyed messages of one event-loop turn share a queue; each turn takes the next queue', async () => {
+  test('unkeyed requests share a queue until a write carrying it starts; then they take the next queue', async () => {
     const router = new QueueRouter();
     const picked: number[] = [];
-    for (let turn = 0; turn < 6; turn++) {
-      const inTurn = [router.forUnkeyed(7, queues), router.forUnkeyed(7, queues), router.forUnkeyed(7, queues)];
-      assert.equal(new Set(inTurn).size, 1, `turn ${turn}: one queue`);
-      picked.push(inTurn[0]!.id);
+    for (let write = 0; write < 6; write++) {
+      // Requests gathered by one write may arrive over several event-loop turns.
+      const gathered = [router.forUnkeyed(7, queues)];
       await nextTurn();
+      gathered.push(router.forUnkeyed(7, queues), router.forUnkeyed(7, queues));
+      assert.equal(new Set(gathered).size, 1, `write ${write}: one queue`);
+      picked.push(gathered[0]!.id);
+      router.released(new Set([gathered[0]!.id]));
     }
     assert.deepEqual(picked, [1, 2, 3, 1, 2, 3]);
+  });
+
+  test('a write of other queues does not move a topic on', () => {
+    const router = new QueueRouter();
+    const held = router.forUnkeyed(7, queues);
+    router.released(new Set([99]));
+    assert.equal(router.forUnkeyed(7, queues), held);
   });
 
   test('topics rotate independently, and a queue that stopped being writable is not kept', async () => {

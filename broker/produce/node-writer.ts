@@ -76,6 +76,8 @@ export class NodeWriter {
     private readonly limits: WriterLimits,
     private readonly budget: PendingBudget,
     private readonly onCommitted: (queueId: number, lastId: number) => void,
+    /** Called with the queues of each write as it starts (the router moves unkeyed traffic on). */
+    private readonly onWriteStart: (queueIds: ReadonlySet<number>) => void = () => undefined,
   ) {}
 
   append(queueId: number, table: string, messages: readonly NewMessage[]): Promise<number[]> {
@@ -137,6 +139,7 @@ export class NodeWriter {
   private flush(): void {
     while (this.inFlight < this.limits.maxInFlight && this.pending.length > 0) {
       const batch = this.takeBatch();
+      this.onWriteStart(new Set(batch.map((p) => p.queueId)));
       this.inFlight++;
       void this.write(batch).finally(() => {
         this.inFlight--;

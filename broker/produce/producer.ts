@@ -162,6 +162,7 @@ export class Producer {
       (queueId, lastId) => {
         this.ctx.signals.appended(queueId, lastId);
       },
+      (queueIds) => this.router.released(queueIds),
     );
   }
 }
