@@ -51,7 +51,8 @@ export interface WriterLimits {
  * flight wait in `pending` and go out together: one transaction, one multi-row INSERT per queue,
  * usually one round trip. A request is answered with its own ids only after that commit returned.
  * A lone request waits one event-loop turn, or `returnWaitMs` right after a small write that
- * several requests shared was answered (see `expectedReturns`). A request's rows for one queue are never split across writes.
+ * several requests shared was answered (see `expectedReturns`). A request's rows for one queue
+ * are never split across writes.
  */
 export class NodeWriter {
   private pending: Pending[] = [];
@@ -60,8 +61,8 @@ export class NodeWriter {
   private inFlight = 0;
   private scheduled = false;
   /**
-   * Rows answered by recent shared writes whose producers have not sent again yet. Most producers send
-   * their next request as soon as the last one is answered; starting a write before they have
+   * Rows answered by recent shared writes whose producers have not sent again yet. Most producers
+   * send their next request as soon as the last one is answered; starting a write before they have
    * done so splits them over two commits (and two fsyncs) where one would do. So a write waits
    * until as many rows have arrived as were just answered, for `returnWaitMs` at most, unless
    * what is pending already fills a write.
@@ -77,7 +78,7 @@ export class NodeWriter {
     private readonly budget: PendingBudget,
     private readonly onCommitted: (queueId: number, lastId: number) => void,
     /** Called with the queues of each write as it starts (the router moves unkeyed traffic on). */
-    private readonly onWriteStart: (queueIds: ReadonlySet<number>) => void = () => undefined,
+    private readonly onWriteStart: (queueIds: ReadonlySet<number>) => void,
   ) {}
 
   append(queueId: number, table: string, messages: readonly NewMessage[]): Promise<number[]> {
@@ -119,7 +120,8 @@ export class NodeWriter {
     });
   }
 
-  private takeBatch(): Pending[] {
+  /** The next write's requests, with their total rows and bytes. */
+  private takeBatch(): { batch: Pending[]; rows: number; bytes: number } {
     const batch: Pending[] = [];
     let rows = 0;
     let bytes = 0;
@@ -133,18 +135,18 @@ export class NodeWriter {
     }
     this.pendingRows -= rows;
     this.pendingBytes -= bytes;
-    return batch;
+    return { batch, rows, bytes };
   }
 
   private flush(): void {
     while (this.inFlight < this.limits.maxInFlight && this.pending.length > 0) {
-      const batch = this.takeBatch();
+      const { batch, rows, bytes } = this.takeBatch();
       this.onWriteStart(new Set(batch.map((p) => p.queueId)));
       this.inFlight++;
       void this.write(batch).finally(() => {
         this.inFlight--;
         for (const p of batch) this.budget.give(p.bytes);
-        this.expectReturns(batch);
+        this.expectReturns(batch.length, rows, bytes);
         this.schedule();
       });
     }
@@ -156,11 +158,11 @@ export class NodeWriter {
    * at their own pace (not when answered) would otherwise leave expectations behind that delay
    * the next request of someone else.
    */
-  private expectReturns(answered: readonly Pending[]): void {
-    if (this.limits.returnWaitMs === 0 || answered.length < 2 || answered.reduce((n, p) => n + p.bytes, 0) > SMALL_WRITE_BYTES) return;
+  private expectReturns(requests: number, rows: number, bytes: number): void {
+    if (this.limits.returnWaitMs === 0 || requests < 2 || bytes > SMALL_WRITE_BYTES) return;
     const now = performance.now();
     const stillExpected = now < this.expectedUntil ? this.expectedReturns : 0;
-    this.expectedReturns = stillExpected + answered.reduce((n, p) => n + p.messages.length, 0);
+    this.expectedReturns = stillExpected + rows;
     this.expectedUntil = now + this.limits.returnWaitMs;
   }
 
