@@ -6,8 +6,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import mysql from 'mysql2/promise';
-import { MESSAGE_COLUMNS } from '../shared/messages/message-store';
-import { createQueueTableSql, quotedTable } from '../shared/messages/queue-table';
+import { MESSAGE_COLUMNS } from '../shared/messages/sql/message-json';
+import { createQueueTableSql } from '../shared/messages/sql/create-queue-table';
+import { quotedTable } from '../shared/messages/queue-table';
 import { MYSQL_TARGET } from './mariadb';
 import { measure, perStatement } from './measure';
 import { GRACE_MS, makeBody, maxMessagesPerScenario, warmPool, withTimeout } from './peers/common';
@@ -17,7 +18,7 @@ import { guarded, type ScenarioEnv } from './scenario';
 import { summarize } from './stats';
 
 const ROW_PLACEHOLDERS = '(?,?,?,?,?,?)';
-/** Same columns and order as the INSERTs of shared/messages/message-store.ts insertBatches. */
+/** Same columns and order as the INSERTs of shared/messages/sql/insert-messages.ts. */
 const INSERT_PREFIX = '(tag, msg_key, trace_id, headers, body, retry_count) VALUES ';
 /** The message columns, created_at formatted by the server as the broker's reads do. */
 const SELECT_COLUMNS = MESSAGE_COLUMNS;
@@ -60,7 +61,7 @@ export interface InsertSpec {
   connections: number;
   /**
    * Send the INSERT as a prepared statement (binary protocol) instead of a text statement with the
-   * values as literals. The broker sends large groups of rows this way (insert-plan.ts).
+   * values as literals. The broker sends large groups of rows this way (broker/produce/group-commit/insert-plan.ts).
    */
   prepared?: boolean;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { planInserts, PREPARED_MIN_BYTES, PREPARED_ROW_COUNTS } from '../shared/messages/insert-plan';
+import { planInserts, PREPARED_MIN_BYTES, PREPARED_ROW_COUNTS } from '../broker/produce/group-commit/insert-plan';
 
 const KB = 1024;
 

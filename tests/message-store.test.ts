@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import mysql from 'mysql2/promise';
-import { insertBatches, readMessagesJson, type NewMessage } from '../shared/messages/message-store';
-import { createQueueTableSql } from '../shared/messages/queue-table';
+import { insertBatches } from '../broker/produce/group-commit/write-transaction';
+import type { NewMessage } from '../shared/messages/message';
+import { createQueueTableSql } from '../shared/messages/sql/create-queue-table';
+import { readMessagesJson } from '../shared/messages/sql/read-messages-json';
 import { freshDatabase, MYSQL } from './helpers/db';
 
 let db: Awaited<ReturnType<typeof freshDatabase>>;
@@ -42,10 +44,29 @@ for (const noBackslashEscapes of [false, true]) {
       try {
         const table = noBackslashEscapes ? 'mq_000001' : 'mq_000002';
         await pool.query(createQueueTableSql(table));
-        const { ids } = await insertBatches(pool, [{ table, messages: tricky.map(message) }], { noBackslashEscapes, maxTripBytes: 1 << 20, idStep: 1 });
+        const { ids } = await insertBatches(pool, [{ table, messages: tricky.map(message) }], { maxTripBytes: 1 << 20, idStep: 1 });
         const [rows] = await pool.query<mysql.RowDataPacket[]>(`SELECT id, body FROM ${table} ORDER BY id`);
         assert.deepEqual(rows.map((r) => Number(r.id)), ids[0]);
         assert.deepEqual(rows.map((r) => (r.body as Buffer).toString('utf8')), tricky);
+      } finally {
+        await pool.end();
+      }
+    });
+
+    test('tag, key, traceId and headers with quotes and backslashes are stored as sent, whatever the sql_mode', async () => {
+      const pool = await poolWith(noBackslashEscapes);
+      try {
+        const table = noBackslashEscapes ? 'mq_000021' : 'mq_000022';
+        await pool.query(createQueueTableSql(table));
+        const injection = "a', NULL, NULL, NULL, 0x22696e6a22, 7)#";
+        const texts = [injection, "a\\', 1, 1, 1, 0x31, 9)#", "\\", "'", "x\u0000y", ...tricky];
+        const rows = texts.map((t): NewMessage => ({ tag: t, key: t, traceId: t, headers: JSON.stringify({ h: t }), body: '"b"', retryCount: 0 }));
+        await insertBatches(pool, [{ table, messages: rows }], { maxTripBytes: 1 << 20, idStep: 1 });
+        const [stored] = await pool.query<mysql.RowDataPacket[]>(`SELECT tag, msg_key, trace_id, headers, body, retry_count FROM ${table} ORDER BY id`);
+        assert.deepEqual(
+          stored.map((r) => [r.tag, r.msg_key, r.trace_id, r.headers, (r.body as Buffer).toString(), r.retry_count]),
+          texts.map((t) => [t, t, t, JSON.stringify({ h: t }), '"b"', 0]),
+        );
       } finally {
         await pool.end();
       }
@@ -65,7 +86,7 @@ describe('several queues in one write', () => {
           { table: 'mq_000004', messages: ['"x"'].map(message) },
           { table: 'mq_000003', messages: ['4'].map(message) },
         ],
-        { noBackslashEscapes: false, maxTripBytes: 40, idStep: 1 }, // a tiny trip bound: every INSERT is its own round trip of the one transaction
+        { maxTripBytes: 40, idStep: 1 }, // a tiny trip bound: every INSERT is its own round trip of the one transaction
       );
       assert.equal(ids[2]![0], ids[0]![2]! + 1, 'the second INSERT into mq_000003 follows the first');
       const [three, four] = await readMessagesJson(pool, [
@@ -92,7 +113,7 @@ describe('prepared INSERTs (large groups of rows)', () => {
       const bodies = Array.from({ length: 37 }, (_, i) => padded(i)); // 5 as text, 32 prepared
       // Odd rows as Buffers, as the scheduler hands over bodies it read back from MySQL.
       const written = bodies.map((b, i) => ({ ...message(b), body: i % 2 === 1 ? Buffer.from(b) : b }));
-      const result = await insertBatches(pool, [{ table: 'mq_000011', messages: written }], { noBackslashEscapes: false, maxTripBytes: 1 << 20, idStep: 1 });
+      const result = await insertBatches(pool, [{ table: 'mq_000011', messages: written }], { maxTripBytes: 1 << 20, idStep: 1 });
       assert.equal(result.statements, 2);
       const [rows] = await pool.query<mysql.RowDataPacket[]>('SELECT id, body FROM mq_000011 ORDER BY id');
       assert.deepEqual(rows.map((r) => Number(r.id)), result.ids[0], 'the ids handed back are the rows, in order');
@@ -114,7 +135,7 @@ describe('prepared INSERTs (large groups of rows)', () => {
             { table: 'mq_000012', messages: [message('"small"')] },
             { table: 'mq_000013', messages: big },
           ],
-          { noBackslashEscapes: false, maxTripBytes: 1 << 20, idStep: 1 },
+          { maxTripBytes: 1 << 20, idStep: 1 },
         );
       const ok = await write();
       assert.equal(ok.statements, 2);
@@ -148,7 +169,7 @@ describe('prepared INSERTs (large groups of rows)', () => {
       await pool.query(createQueueTableSql('mq_000014'));
       await admin.query('SET GLOBAL max_prepared_stmt_count = 0');
       const bodies = Array.from({ length: 40 }, (_, i) => padded(i));
-      const result = await insertBatches(pool, [{ table: 'mq_000014', messages: bodies.map(message) }], { noBackslashEscapes: false, maxTripBytes: 1 << 20, idStep: 1 });
+      const result = await insertBatches(pool, [{ table: 'mq_000014', messages: bodies.map(message) }], { maxTripBytes: 1 << 20, idStep: 1 });
       const [rows] = await pool.query<mysql.RowDataPacket[]>('SELECT id, body FROM mq_000014 ORDER BY id');
       assert.deepEqual(rows.map((r) => Number(r.id)), result.ids[0]);
       assert.deepEqual(rows.map((r) => (r.body as Buffer).toString('utf8')), bodies);

@@ -7,7 +7,7 @@ import { insertOffsetIfMissing, offsetsOfGroup, resetOffset } from '../../shared
 import type { Knex } from 'knex';
 import type { ConsumerGroup, GroupMode, StartFrom, Topic } from '../../shared/metadata/rows';
 import { findTopicByName, queuesOfTopic } from '../../shared/metadata/topics';
-import { offsetBeforeTime } from '../../shared/messages/message-store';
+import { offsetBeforeTime } from '../../shared/messages/sql/id-bounds';
 import { nodeTarget } from '../catalog';
 import type { BrokerContext } from '../context';
 import { createTopic, queueMaxId, rebalanceGroups, requireTopic } from './topic-service';

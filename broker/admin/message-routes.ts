@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { StoredMessage } from '../../shared/messages/message-store';
+import type { StoredMessage } from '../../shared/messages/message';
 import type { BrokerContext } from '../context';
 import { parseCursor, queryValidator } from '../http/query';
 import { checkName, validator } from '../http/validation';

@@ -3,8 +3,8 @@ import { asStoreError } from '../../shared/db/mysql-errors';
 import type { DbNode } from '../../shared/metadata/rows';
 import { deletePendingQueue, insertPendingQueue, markQueueTableCreated, queueCountsByNode } from '../../shared/metadata/topics';
 import { listDbNodes } from '../../shared/metadata/nodes';
-import { createQueueTable } from '../../shared/messages/message-store';
-import { createQueueTableSql, queueTableName } from '../../shared/messages/queue-table';
+import { createQueueTable } from '../../shared/messages/sql/create-queue-table';
+import { queueTableName } from '../../shared/messages/queue-table';
 import { nodeTarget } from '../catalog';
 import type { BrokerContext } from '../context';
 
@@ -17,7 +17,7 @@ async function createSpareQueue(ctx: BrokerContext, node: DbNode): Promise<numbe
   const table = queueTableName(queueId);
   try {
     const conn = await ctx.nodes.get(nodeTarget(node));
-    await createQueueTable(conn.pool, createQueueTableSql(table));
+    await createQueueTable(conn.pool, table);
   } catch (err) {
     await deletePendingQueue(ctx.db, queueId).catch(() => undefined);
     const mapped = asStoreError(err, `db node ${node.name}`);

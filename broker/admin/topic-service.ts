@@ -7,7 +7,7 @@ import { findDbNodeByName, listDbNodes } from '../../shared/metadata/nodes';
 import { insertOffsetIfMissing } from '../../shared/metadata/offsets';
 import type { Queue, Topic, TopicKind } from '../../shared/metadata/rows';
 import { claimSpareQueues, findTopicByName, insertTopic, listSpareQueues, queuesOfTopic, setQueueFlags } from '../../shared/metadata/topics';
-import { maxId } from '../../shared/messages/message-store';
+import { maxId } from '../../shared/messages/sql/id-bounds';
 import { rebalanceGroup } from '../../shared/rebalance/rebalance';
 import { nodeTarget } from '../catalog';
 import type { BrokerContext } from '../context';

@@ -1,4 +1,4 @@
-import type { MessageJsonRow } from '../../shared/messages/message-store';
+import type { MessageJsonRow } from '../../shared/messages/message';
 import type { ConsumerGroup } from '../../shared/metadata/rows';
 import type { QueueView } from '../catalog';
 import type { BrokerContext } from '../context';

@@ -1,4 +1,7 @@
-import { lockingReadBetween, readMessagesJson, rowAgeMs, type MessageJsonRow } from '../../shared/messages/message-store';
+import type { MessageJsonRow } from '../../shared/messages/message';
+import { lockingReadBetween } from '../../shared/messages/sql/locking-read-between';
+import { readMessagesJson } from '../../shared/messages/sql/read-messages-json';
+import { rowAgeMs } from '../../shared/messages/sql/row-age';
 import { isRetryable, isUnavailable } from '../../shared/db/mysql-errors';
 import { nodeTarget, type QueueView } from '../catalog';
 import type { BrokerContext } from '../context';

@@ -1,10 +1,12 @@
 import { BrokerError } from '../../shared/errors';
 import { asStoreError } from '../../shared/db/mysql-errors';
-import { insertBatches, type NewMessage } from '../../shared/messages/message-store';
+import type { NewMessage } from '../../shared/messages/message';
 import { insertScheduled } from '../../shared/metadata/schedules';
 import { nodeTarget, type QueueView, type TopicView } from '../catalog';
 import type { BrokerContext } from '../context';
-import { NodeWriter, PendingBudget } from './node-writer';
+import { NodeWriter } from './group-commit/node-writer';
+import { PendingBudget } from './group-commit/pending-budget';
+import { insertBatches } from './group-commit/write-transaction';
 import { QueueRouter, queueForKey } from './routing';
 import type { Queue } from '../../shared/metadata/rows';
 import type { ProduceMessage } from './schemas';
@@ -152,7 +154,7 @@ export class Producer {
     const node = view.node.name;
     return new NodeWriter(
       async (batches) => {
-        const written = await insertBatches(conn.pool, batches, { noBackslashEscapes: conn.noBackslashEscapes, maxTripBytes: maxBytes, idStep: conn.idStep });
+        const written = await insertBatches(conn.pool, batches, { maxTripBytes: maxBytes, idStep: conn.idStep });
         metrics.inc(METRIC.writes[0], METRIC.writes[1], { node });
         metrics.inc(METRIC.inserts[0], METRIC.inserts[1], { node }, written.statements);
         return written.ids;

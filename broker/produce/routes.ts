@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { BrokerError } from '../../shared/errors';
-import { getMessageJson } from '../../shared/messages/message-store';
+import { getMessageJson } from '../../shared/messages/sql/get-message-json';
 import { nodeTarget } from '../catalog';
 import type { BrokerContext } from '../context';
 import { checkName, parseId } from '../http/validation';

@@ -26,7 +26,7 @@ export function queueForKey(writable: readonly Queue[], key: string): Queue {
  * Why: every queue a write touches costs the database another INSERT (for a large group, a
  * prepared INSERT and a round trip) in the same commit. Measured here, 100-message requests at 4
  * clients: 80k msgs/s with a queue per request vs 59k spreading each request per message. Until
- * the writer waited for returning producers (node-writer.ts), one queue per event-loop turn did
+ * the writer waited for returning producers (group-commit/node-writer.ts), one queue per event-loop turn did
  * the same; now the requests one write gathers arrive over many turns. Kafka's default
  * partitioner makes the same choice for messages without a key (a batch goes to one partition).
  * A producer that needs one big request spread over the queues sends it as several, or gives keys.

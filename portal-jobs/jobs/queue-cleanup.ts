@@ -1,12 +1,7 @@
 import type { Pool } from 'mysql2/promise';
 import { toError } from '../../shared/errors';
-import {
-  cutoffHoursAgo,
-  deleteOlderThanInRange,
-  idsOlderThan,
-  maxIdAmongOldest,
-  minId,
-} from '../../shared/messages/message-store';
+import { cutoffHoursAgo, deleteOlderThanInRange, idsOlderThan, maxIdAmongOldest } from '../../shared/messages/sql/history-cleanup';
+import { minId } from '../../shared/messages/sql/id-bounds';
 import { minCommittedOffsetOfQueue, raiseOffsetsOfQueue } from '../../shared/metadata/offsets';
 import type { Queue, Topic } from '../../shared/metadata/rows';
 import type { JobsContext } from '../context';

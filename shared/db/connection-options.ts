@@ -1,5 +1,16 @@
+import { formatSql } from './sql-literal';
+
+/** How to reach a MySQL database: the metadata DB and every message node are reached alike. */
+export interface DbTarget {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
 /** mysql2 connection settings every tablemq connection uses (metadata DB and message nodes alike). */
-export function connectionOptions(target: { host: string; port: number; user: string; password: string; database: string }) {
+export function connectionOptions(target: DbTarget) {
   return {
     host: target.host,
     port: target.port,
@@ -11,5 +22,7 @@ export function connectionOptions(target: { host: string; port: number; user: st
     supportBigNumbers: true,
     charset: 'utf8mb4',
     connectTimeout: 5_000,
+    // Every `?` becomes a literal made by sql-literal.ts, whatever the server's sql_mode.
+    queryFormat: formatSql,
   } as const;
 }

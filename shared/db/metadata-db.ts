@@ -3,12 +3,10 @@ import mysql from 'mysql2/promise';
 import type { MysqlTarget } from '../config';
 import type { Logger } from '../logger';
 import { connectionOptions } from './connection-options';
+import { BASE_SESSION_SQL, setUpSession, type CallbackConnection } from './session';
 import { migrationSource } from '../../migrations';
 
 export type MetadataDb = Knex;
-
-/** Every session of ours speaks UTC, so DATETIME(3) values mean the same on every broker. */
-const SESSION_TIME_ZONE = '+00:00';
 
 export function createMetadataDb(target: MysqlTarget, poolSize: number, logger?: Logger): MetadataDb {
   return knexFactory({
@@ -24,12 +22,9 @@ export function createMetadataDb(target: MysqlTarget, poolSize: number, logger?:
     pool: {
       min: 0,
       max: poolSize,
-      afterCreate(conn: mysql.Connection, done: (err: Error | null, conn: unknown) => void) {
-        // knex hands us the callback-style connection of mysql2
-        (conn as unknown as { query(sql: string, cb: (err: Error | null) => void): void }).query(
-          `SET time_zone = '${SESSION_TIME_ZONE}'`,
-          (err) => done(err, conn),
-        );
+      // knex hands over mysql2's callback-style connection; an error here makes the pool drop it.
+      afterCreate(conn: CallbackConnection, done: (err: Error | null, conn: unknown) => void) {
+        setUpSession(conn, [BASE_SESSION_SQL], (err) => done(err, conn));
       },
     },
     acquireConnectionTimeout: 10_000,

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { NewMessage } from '../messages/message-store';
+import type { NewMessage } from '../messages/message';
 
 type Db = Knex | Knex.Transaction;
 

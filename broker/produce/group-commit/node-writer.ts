@@ -1,5 +1,13 @@
-import { rowBytes, type NewMessage, type TableBatch } from '../../shared/messages/message-store';
-import { BrokerError } from '../../shared/errors';
+/**
+ * Group commit, all of it in this folder: node-writer.ts gathers produce requests per db node and
+ * decides when a write starts and which requests it carries; write-transaction.ts runs one write
+ * as one transaction; insert-plan.ts picks text or prepared INSERTs for each table's rows;
+ * pending-budget.ts bounds the bytes waiting. The INSERT statement itself is
+ * shared/messages/sql/insert-messages.ts.
+ */
+import { rowBytes, type NewMessage } from '../../../shared/messages/message';
+import type { TableBatch } from './write-transaction';
+import type { PendingBudget } from './pending-budget';
 
 /** Writes batches for several tables of one node in one transaction; returns the ids of each batch's rows. */
 export type NodeInsert = (batches: readonly TableBatch[]) => Promise<number[][]>;
@@ -215,30 +223,5 @@ export class NodeWriter {
       this.onCommitted(s.queueId, rowIds[k]![s.rows.length - 1]!);
     });
     for (const p of batch) p.resolve(ids.get(p)!);
-  }
-}
-
-/**
- * Bytes accepted but not yet committed, across all nodes of this broker. When MySQL is slower
- * than the producers, new requests get 503 + Retry-After instead of piling up in memory.
- */
-export class PendingBudget {
-  private used = 0;
-
-  constructor(private readonly limit: number) {}
-
-  take(bytes: number): void {
-    if (this.used > 0 && this.used + bytes > this.limit) {
-      throw new BrokerError('OVERLOADED', 'the broker is writing as fast as the database allows; retry shortly', { pendingBytes: this.used }, { retryAfterSeconds: 1 });
-    }
-    this.used += bytes;
-  }
-
-  give(bytes: number): void {
-    this.used -= bytes;
-  }
-
-  get pendingBytes(): number {
-    return this.used;
   }
 }
