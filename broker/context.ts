@@ -6,6 +6,7 @@ import type { Catalog } from './catalog';
 import type { Reading } from './consume/fair-read';
 import type { OwnershipHints } from './consume/ownership-hints';
 import type { Prefetches } from './consume/prefetch';
+import type { WaitingPulls } from './consume/waiting-pulls';
 import type { Metrics } from './metrics';
 import type { QueueSignals } from './signals';
 
@@ -21,6 +22,8 @@ export interface BrokerContext {
   ownership: OwnershipHints;
   /** Reads started for consumers' next pulls (keyed "group:consumer"). */
   prefetches: Prefetches<Reading>;
+  /** Long-polls waiting here, so that a leave ends them at once. */
+  waitingPulls: WaitingPulls;
   /** Aborted when the broker begins to shut down: long-polls answer at once. */
   closing: AbortSignal;
   metrics: Metrics;

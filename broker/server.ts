@@ -20,6 +20,7 @@ import { Scheduler } from './schedule/scheduler';
 import { consumeRoutes } from './consume/routes';
 import { OwnershipHints } from './consume/ownership-hints';
 import { Prefetches } from './consume/prefetch';
+import { WaitingPulls } from './consume/waiting-pulls';
 import type { Reading } from './consume/fair-read';
 
 export interface Broker {
@@ -76,10 +77,11 @@ export async function startBroker(config: Config, logger: Logger = createLogger(
   const closing = new AbortController();
   const metrics = new Metrics();
   declareCounters(metrics);
-  const ctx: BrokerContext = { config, logger, db, nodes, catalog, signals: new QueueSignals(), ownership: new OwnershipHints(), prefetches: prefetchesFor(config), closing: closing.signal, metrics };
+  const ctx: BrokerContext = { config, logger, db, nodes, catalog, signals: new QueueSignals(), ownership: new OwnershipHints(), prefetches: prefetchesFor(config), waitingPulls: new WaitingPulls(), closing: closing.signal, metrics };
   await catalog.start();
   const producer = new Producer(ctx);
   metrics.gauge('tablemq_produce_pending_bytes', 'Bytes accepted by produce requests and not yet committed', () => producer.budget.pendingBytes);
+  metrics.gauge('tablemq_pulls_waiting', 'Long-polling pulls waiting on this broker for messages', () => ctx.waitingPulls.size);
   metrics.gauge('tablemq_pull_prefetched_bytes', 'Message bytes read ahead for consumers and not yet handed out', () => ctx.prefetches.heldBytes);
   const scheduler = new Scheduler(ctx, producer);
   scheduler.start();

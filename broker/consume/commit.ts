@@ -1,22 +1,25 @@
 import { BrokerError } from '../../shared/errors';
 import { retryOnDeadlock } from '../../shared/db/mysql-errors';
-import { findLiveConsumer } from '../../shared/metadata/consumers';
-import { commitOffsets, offsetsOfConsumer } from '../../shared/metadata/offsets';
+import type { FencedQueue } from '../../shared/metadata/fencing';
+import { commitOffsets, raiseOffsets } from '../../shared/metadata/offsets';
 import type { BrokerContext } from '../context';
-import { queueMaxId } from '../admin/topic-service';
-import { expired, requireGroupForConsumers } from './membership';
+import { fence, rebalanced } from './fence';
+import { requireGroupForConsumers } from './membership';
+import { requireWithinQueue } from './queue-range';
 import { METRIC } from '../metrics';
 
 export interface CommitRequest {
   offsets: { queueId: number; offset: number }[];
-  /** The generation the consumer last saw (from pull or heartbeat); commits from before a later rebalance or reset are refused. */
+  /** The group generation of the pull that delivered the messages; queues that changed hands or were reset since are fenced. */
   generation?: number;
 }
 
 /**
- * Commits offsets all-or-nothing: every queue must be owned by this consumer (in a generation no
- * newer than the one it names), else 409 REBALANCED and nothing moves; an expired consumer gets
- * 404. Offsets only move forward. A commit does not count as a heartbeat (pulls and heartbeats do).
+ * Commits the offsets of the queues the fencing rule lets through and reports the others: the
+ * answer's `committed` moved (forward only), its `fenced` did not, each with its reason. When no
+ * queue gets through the answer is 409 REBALANCED (same list in details); an expired consumer gets
+ * 404, a generation from the future 409 UNKNOWN_GENERATION, and then nothing moves. A commit does
+ * not count as a heartbeat (pulls and heartbeats do).
  */
 export async function commit(ctx: BrokerContext, groupName: string, consumerId: number, req: CommitRequest) {
   const group = await requireGroupForConsumers(ctx, groupName);
@@ -27,26 +30,29 @@ export async function commit(ctx: BrokerContext, groupName: string, consumerId: 
   for (const o of offsets) {
     const view = await ctx.catalog.queue(o.queueId);
     if (!view) throw new BrokerError('QUEUE_NOT_FOUND', `queue ${o.queueId} does not exist`, { queueId: o.queueId });
-    if (o.offset > ctx.signals.knownMaxId(o.queueId)) {
-      const max = await queueMaxId(ctx, view.queue);
-      ctx.signals.seen(o.queueId, max);
-      if (o.offset > max) {
-        throw new BrokerError('OFFSET_OUT_OF_RANGE', `offset ${o.offset} is beyond queue ${o.queueId}'s last message ${max}`, { queueId: o.queueId, offset: o.offset, maxId: max });
-      }
-    }
+    await requireWithinQueue(ctx, view, o.offset, 'offset');
   }
 
+  const seenGeneration = req.generation ?? null;
+  // The hot path: one statement commits every queue, or none when any is fenced.
   const matched = await retryOnDeadlock(() =>
-    commitOffsets(ctx.db, { groupId: group.id, consumerId, offsets, seenGeneration: req.generation ?? null, sessionTimeoutMs: ctx.config.sessionTimeoutMs }),
+    commitOffsets(ctx.db, { groupId: group.id, consumerId, offsets, seenGeneration, sessionTimeoutMs: ctx.config.sessionTimeoutMs }),
   );
+  let answer: { committed: typeof offsets; fenced: FencedQueue[] } = { committed: offsets, fenced: [] };
   if (matched !== offsets.length) {
-    // Nothing was applied. Find out why, for the answer (this path is rare, the hot one is above).
-    if (!(await findLiveConsumer(ctx.db, group.id, consumerId, ctx.config.sessionTimeoutMs))) throw expired(groupName, consumerId);
-    const owned = new Map((await offsetsOfConsumer(ctx.db, group.id, consumerId)).map((o) => [o.queueId, o.generation]));
-    const fenced = offsets.filter((o) => !owned.has(o.queueId) || (req.generation !== undefined && owned.get(o.queueId)! > req.generation)).map((o) => o.queueId);
-    throw new BrokerError('REBALANCED', `consumer ${consumerId} no longer owns queue(s) ${fenced.join(', ')} in this generation; pull again`, { fencedQueueIds: fenced });
+    // Something is fenced (or the consumer expired): decide queue by queue under the group's lock.
+    answer = await retryOnDeadlock(() =>
+      ctx.db.transaction(async (trx) => {
+        const { fenced } = await fence(ctx, trx, group, consumerId, offsets.map((o) => o.queueId), seenGeneration);
+        if (fenced.length === offsets.length) throw rebalanced(consumerId, fenced);
+        const refused = new Set(fenced.map((f) => f.queueId));
+        const committed = offsets.filter((o) => !refused.has(o.queueId));
+        await raiseOffsets(trx, group.id, committed);
+        return { committed, fenced };
+      }),
+    );
   }
-  ctx.ownership.committed(group.id, consumerId, offsets);
+  ctx.ownership.committed(group.id, consumerId, answer.committed);
   ctx.metrics.inc(METRIC.commits[0], METRIC.commits[1]);
-  return { committed: offsets };
+  return answer;
 }

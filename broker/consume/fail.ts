@@ -3,14 +3,15 @@ import { BrokerError } from '../../shared/errors';
 import { retryOnDeadlock } from '../../shared/db/mysql-errors';
 import { touchConsumer } from '../../shared/metadata/consumers';
 import { failurePolicyFor } from '../../shared/metadata/groups';
-import { offsetsOfConsumer } from '../../shared/metadata/offsets';
 import type { ConsumerGroup } from '../../shared/metadata/rows';
 import { insertScheduled, recordFailure } from '../../shared/metadata/schedules';
 import type { StoredMessage } from '../../shared/messages/message';
 import { getMessage } from '../../shared/messages/sql/get-message';
 import { nodeTarget, type QueueView } from '../catalog';
 import type { BrokerContext } from '../context';
-import { expired, requireGroupForConsumers } from './membership';
+import { fence, rebalanced } from './fence';
+import { requireGroupForConsumers } from './membership';
+import { requireWithinQueue } from './queue-range';
 
 /** Retry delays by retry count: seconds at first, growing to an hour (like RocketMQ's levels). */
 export const DEFAULT_BACKOFF_MS = [
@@ -48,6 +49,7 @@ async function loadFailures(ctx: BrokerContext, req: FailRequest): Promise<Failu
       const view = await ctx.catalog.queue(queueId);
       if (!view) throw new BrokerError('QUEUE_NOT_FOUND', `queue ${queueId} does not exist`, { queueId });
       const conn = await ctx.nodes.get(nodeTarget(view.node));
+      await requireWithinQueue(ctx, view, id, 'id');
       const message = await getMessage(conn.pool, view.queue.tableName, id);
       if (!message) throw new BrokerError('MESSAGE_NOT_FOUND', `no message ${id} in queue ${queueId}`, { queueId, id });
       return { view, message };
@@ -65,7 +67,7 @@ function originHeaders(f: Failure, reason: string | undefined): string {
   return JSON.stringify(headers);
 }
 
-async function failOne(trx: Knex.Transaction, group: ConsumerGroup, f: Failure, reason: string | undefined) {
+async function failOne(trx: Knex.Transaction, group: ConsumerGroup, f: Failure, reason: string | undefined, committedOffset: number) {
   const policy = await failurePolicyFor(trx, group.id, f.view.topic.id);
   if (!policy || policy.retryTopicId === null || policy.deadTopicId === null) {
     throw new BrokerError('CONFLICT', `messages of topic ${f.view.topic.name} have no retry path in group ${group.name}`, { topic: f.view.topic.name });
@@ -76,6 +78,14 @@ async function failOne(trx: Knex.Transaction, group: ConsumerGroup, f: Failure, 
   const base = { queueId: f.view.queue.id, id: f.message.id, outcome, retryCount: outcome === 'dead' ? f.message.retryCount : retryCount };
   const fresh = await recordFailure(trx, { groupId: group.id, queueId: f.view.queue.id, messageId: f.message.id, retryCount, outcome, reason: reason ?? null });
   if (!fresh) return { ...base, duplicate: true, dueAt: null };
+  if (f.message.id <= committedOffset) {
+    // Committed past and never reported: processed (or skipped) already; a retry would deliver it twice.
+    throw new BrokerError('ALREADY_COMMITTED', `message ${f.message.id} of queue ${f.view.queue.id} is at or below the group's committed offset ${committedOffset}; fail before committing`, {
+      queueId: f.view.queue.id,
+      id: f.message.id,
+      committedOffset,
+    });
+  }
   const [scheduled] = await insertScheduled(trx, [
     {
       topicId: outcome === 'dead' ? policy.deadTopicId : policy.retryTopicId,
@@ -94,23 +104,22 @@ async function failOne(trx: Knex.Transaction, group: ConsumerGroup, f: Failure, 
 /**
  * A consumer reports messages it could not process. Each goes to the group's retry topic with
  * retry_count + 1 after a backoff delay, or to the dead topic once past maxRetries. Fenced like a
- * commit; idempotent (a message reported twice is scheduled once); all-or-nothing.
+ * commit; idempotent (a message reported twice is scheduled once); all-or-nothing. Refused: ids
+ * past the queue's last message (400), ids the group committed past without reporting them (409
+ * ALREADY_COMMITTED). Whether the consumer was really handed a message between its committed offset
+ * and the queue's end is not known to the broker (positions live in the client).
  */
 export async function fail(ctx: BrokerContext, groupName: string, consumerId: number, req: FailRequest) {
   const group = await requireGroupForConsumers(ctx, groupName);
   const failures = await loadFailures(ctx, req);
   const results = await retryOnDeadlock(() =>
     ctx.db.transaction(async (trx) => {
-      if (!(await touchConsumer(trx, group.id, consumerId, ctx.config.sessionTimeoutMs))) throw expired(groupName, consumerId);
-      const owned = new Map((await offsetsOfConsumer(trx, group.id, consumerId)).map((o) => [o.queueId, o.generation]));
-      const fenced = failures
-        .map((f) => f.view.queue.id)
-        .filter((q) => !owned.has(q) || (req.generation !== undefined && owned.get(q)! > req.generation));
-      if (fenced.length > 0) {
-        throw new BrokerError('REBALANCED', `consumer ${consumerId} no longer owns queue(s) ${[...new Set(fenced)].join(', ')}; pull again`, { fencedQueueIds: [...new Set(fenced)] });
-      }
+      const { rows, fenced } = await fence(ctx, trx, group, consumerId, [...new Set(failures.map((f) => f.view.queue.id))], req.generation ?? null);
+      if (fenced.length > 0) throw rebalanced(consumerId, fenced);
+      // A fail counts as a heartbeat; after the fence, which takes the group's lock first, as a rebalance does.
+      await touchConsumer(trx, group.id, consumerId, ctx.config.sessionTimeoutMs);
       const out = [];
-      for (const f of failures) out.push(await failOne(trx, group, f, req.reason));
+      for (const f of failures) out.push(await failOne(trx, group, f, req.reason, rows.get(f.view.queue.id)!.committedOffset));
       return out;
     }),
   );

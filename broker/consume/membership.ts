@@ -1,10 +1,11 @@
 import { BrokerError } from '../../shared/errors';
 import { isDuplicate } from '../../shared/db/mysql-errors';
 import { deleteConsumer, findConsumerByName, insertConsumer, touchConsumer } from '../../shared/metadata/consumers';
-import { offsetsOfConsumer } from '../../shared/metadata/offsets';
+import { assignmentOf } from '../../shared/metadata/offsets';
 import type { ConsumerGroup } from '../../shared/metadata/rows';
 import { rebalanceGroup } from '../../shared/rebalance/rebalance';
 import type { BrokerContext } from '../context';
+import { consumerKey } from './waiting-pulls';
 
 export async function requireGroupForConsumers(ctx: BrokerContext, name: string): Promise<ConsumerGroup> {
   const group = await ctx.catalog.group(name);
@@ -16,14 +17,14 @@ export function expired(group: string, consumerId: number): BrokerError {
   return new BrokerError('CONSUMER_EXPIRED', `consumer ${consumerId} is not a live member of group ${group}; register again`, { group, consumerId });
 }
 
-/** What a consumer owns now, as {topic, queueId}, plus the group generation. */
+/** What a consumer owns now, as {topic, queueId, committedOffset}, with the group generation they belong to. */
 async function assignmentsOf(ctx: BrokerContext, groupId: number, consumerId: number) {
-  const rows = await offsetsOfConsumer(ctx.db, groupId, consumerId);
+  const now = await assignmentOf(ctx.db, groupId, consumerId);
+  const owned = now?.owned ?? [];
   const assignments = await Promise.all(
-    rows.map(async (r) => ({ topic: (await ctx.catalog.topicById(r.topicId))?.name ?? String(r.topicId), queueId: r.queueId, committedOffset: r.committedOffset })),
+    owned.map(async (r) => ({ topic: (await ctx.catalog.topicById(r.topicId))?.name ?? String(r.topicId), queueId: r.queueId, committedOffset: r.committedOffset })),
   );
-  const generation = Math.max(0, ...rows.map((r) => r.generation));
-  return { assignments, generation };
+  return { assignments, generation: now?.generation ?? 0 };
 }
 
 async function rebalance(ctx: BrokerContext, groupId: number) {
@@ -57,13 +58,13 @@ export async function register(ctx: BrokerContext, groupName: string, name: stri
       consumerId = winner.id;
     }
   }
-  const result = await rebalance(ctx, group.id);
-  const { assignments } = await assignmentsOf(ctx, group.id, consumerId);
+  await rebalance(ctx, group.id);
+  const { assignments, generation } = await assignmentsOf(ctx, group.id, consumerId);
   return {
     consumerId,
     name,
     group: groupName,
-    generation: result?.generation ?? group.generation,
+    generation,
     heartbeatIntervalMs: ctx.config.heartbeatIntervalMs,
     sessionTimeoutMs: timeout,
     assignments,
@@ -81,16 +82,19 @@ export async function heartbeat(ctx: BrokerContext, groupName: string, consumerI
     .where({ consumer_group_id: group.id })
     .where(ctx.db.raw('heartbeat_at < NOW(3) - INTERVAL ? MICROSECOND', [ctx.config.sessionTimeoutMs * 1000]))
     .first('id');
-  let generation: number | undefined;
-  if (hasExpiredPeer) generation = (await rebalance(ctx, group.id))?.generation;
-  const mine = await assignmentsOf(ctx, group.id, consumerId);
-  generation ??= (await ctx.db('consumer_group').where({ id: group.id }).first('generation'))?.generation as number | undefined;
-  return { consumerId, generation: Number(generation ?? mine.generation), assignments: mine.assignments };
+  if (hasExpiredPeer) await rebalance(ctx, group.id);
+  const { assignments, generation } = await assignmentsOf(ctx, group.id, consumerId);
+  return { consumerId, generation, assignments };
 }
 
+/**
+ * Removes a consumer at once and hands its queues to the others. Its pulls waiting on this broker
+ * answer now, empty (those waiting on other brokers at their next poll); see pull.ts.
+ */
 export async function leave(ctx: BrokerContext, groupName: string, consumerId: number) {
   const group = await requireGroupForConsumers(ctx, groupName);
   if (!(await deleteConsumer(ctx.db, group.id, consumerId))) throw expired(groupName, consumerId);
+  ctx.waitingPulls.wake(consumerKey(group.id, consumerId));
   const result = await rebalance(ctx, group.id);
   return { left: true, generation: result?.generation ?? group.generation };
 }

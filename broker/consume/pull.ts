@@ -3,6 +3,7 @@ import { consumerStateForPull } from '../../shared/metadata/offsets';
 import type { BrokerContext } from '../context';
 import { readAhead, readFair, sameSources, sourcesOf, type Reading } from './fair-read';
 import { expired, requireGroupForConsumers } from './membership';
+import { consumerKey } from './waiting-pulls';
 import { METRIC } from '../metrics';
 
 export interface PullRequest {
@@ -12,16 +13,18 @@ export interface PullRequest {
   positions?: { queueId: number; offset: number }[];
 }
 
-function waitForMessages(ctx: BrokerContext, queueIds: number[], ms: number, signal: AbortSignal): Promise<void> {
+function waitForMessages(ctx: BrokerContext, waiter: string, queueIds: number[], ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
       unsubscribe();
+      unregister();
       signal.removeEventListener('abort', done);
       resolve();
     };
     const timer = setTimeout(done, ms);
     const unsubscribe = ctx.signals.onAppend(queueIds, done);
+    const unregister = ctx.waitingPulls.add(waiter, done);
     signal.addEventListener('abort', done, { once: true });
   });
 }
@@ -50,13 +53,18 @@ export async function pull(ctx: BrokerContext, groupName: string, consumerId: nu
   const positions = new Map((req.positions ?? []).map((p) => [p.queueId, p.offset]));
   const advanced = new Set<number>();
 
-  const consumerKey = `${group.id}:${consumerId}`;
+  const key = consumerKey(group.id, consumerId);
+  // The group generation of the last round that found the consumer alive.
+  let generation: number | undefined;
   for (;;) {
-    const prefetched = ctx.prefetches.take(consumerKey);
+    const prefetched = ctx.prefetches.take(key);
     const ahead = prefetched ?? readAhead(ctx, group, ctx.ownership.get(group.id, consumerId), positions, max);
     const state = await consumerStateForPull(ctx.db, { groupId: group.id, consumerId, sessionTimeoutMs, refreshAfterMs });
     if (!state?.alive) {
       ctx.ownership.forget(group.id, consumerId);
+      // Gone after an earlier round found it alive (and renewed it): it left while this pull
+      // waited. An empty answer, not 404, so that a consumer shutting down does not register again.
+      if (state === undefined && generation !== undefined) return [Buffer.from(`{"generation":${generation},"messages":[],"positions":[]}`)];
       throw expired(groupName, consumerId);
     }
     if (state.stale) {
@@ -64,7 +72,7 @@ export async function pull(ctx: BrokerContext, groupName: string, consumerId: nu
     }
     const owned = state.owned;
     ctx.ownership.set(group.id, consumerId, owned.map((o) => ({ queueId: o.queueId, committedOffset: o.committedOffset })));
-    const generation = Math.max(0, ...owned.map((o) => o.generation));
+    generation = state.generation;
     const sources = await sourcesOf(ctx, group, owned, positions);
     const early = await ahead;
     const usable = early !== undefined && sameSources(early.sources, sources);
@@ -93,7 +101,7 @@ export async function pull(ctx: BrokerContext, groupName: string, consumerId: nu
         // A full answer: the consumer is working through a backlog and will ask again at once,
         // from where this answer ends. Start that read now.
         const next = sources.map((s) => ({ ...s, from: advanced.has(s.view.queue.id) ? positions.get(s.view.queue.id)! : s.from }));
-        ctx.prefetches.start(consumerKey, async (): Promise<Reading> => ({ sources: next, takes: await readFair(ctx, next, max) }));
+        ctx.prefetches.start(key, async (): Promise<Reading> => ({ sources: next, takes: await readFair(ctx, next, max) }));
       }
       // Every owned queue this pull read on or the request named, so that the answer alone says
       // where the next pull starts and its positions cover every answer before it.
@@ -105,6 +113,6 @@ export async function pull(ctx: BrokerContext, groupName: string, consumerId: nu
     }
     // Only filtered rows so far: read on at once from the new positions.
     if (skippedOnly) continue;
-    await waitForMessages(ctx, owned.map((o) => o.queueId), Math.min(remaining, ctx.config.pullPollIntervalMs), signal);
+    await waitForMessages(ctx, key, owned.map((o) => o.queueId), Math.min(remaining, ctx.config.pullPollIntervalMs), signal);
   }
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { fenceSql } from './fencing';
 import type { QueueOffset } from './rows';
 
 type Db = Knex | Knex.Transaction;
@@ -42,13 +43,6 @@ export async function offsetsOfGroup(db: Db, groupId: number): Promise<QueueOffs
   return rows.map(toOffset);
 }
 
-export async function offsetsOfConsumer(db: Db, groupId: number, consumerId: number): Promise<QueueOffset[]> {
-  const rows: OffsetRecord[] = await db('queue_offset')
-    .where({ consumer_group_id: groupId, consumer_id: consumerId })
-    .orderBy('queue_id');
-  return rows.map(toOffset);
-}
-
 /** Moves a queue to a new owner (or none) in a new generation (group row locked by the caller). */
 export async function assignQueue(trx: Knex.Transaction, groupId: number, queueId: number, consumerId: number | null, generation: number): Promise<void> {
   await trx('queue_offset')
@@ -65,11 +59,11 @@ export async function resetOffset(trx: Knex.Transaction, groupId: number, queueI
 
 /**
  * Fenced, forward-only, all-or-nothing commits of several queues in ONE statement (no transaction
- * round trips on the hot path). Rows change only if the consumer is alive and owns every listed
- * queue in a generation no newer than `seenGeneration`; GREATEST keeps an older offset from
- * rewinding a row. Returns the rows matched (mysql2 sets FOUND_ROWS): offsets.length on success,
- * 0 when fenced or expired. The aggregate in the derived table keeps it from being merged into the
- * UPDATE (MySQL error 1093) and counts the owned rows before any changes.
+ * round trips on the hot path). Rows change only if the consumer is alive and the fencing rule
+ * (fencing.ts) lets every listed queue through; GREATEST keeps an older offset from rewinding a
+ * row. Returns the rows matched (mysql2 sets FOUND_ROWS): offsets.length on success, 0 when any
+ * queue is fenced or the consumer expired. The aggregate in the derived table keeps it from being
+ * merged into the UPDATE (MySQL error 1093) and counts the owned rows before any changes.
  */
 export async function commitOffsets(
   db: Db,
@@ -78,31 +72,36 @@ export async function commitOffsets(
   if (c.offsets.length === 0) return 0;
   const queueIds = c.offsets.map((o) => o.queueId);
   const inList = queueIds.map(() => '?').join(',');
-  const generation = c.seenGeneration === null ? '' : ' AND generation <= ?';
-  const genParam = c.seenGeneration === null ? [] : [c.seenGeneration];
+  const fence = fenceSql(c.groupId, c.consumerId, c.seenGeneration);
   const sql =
     `UPDATE queue_offset SET committed_offset = GREATEST(committed_offset, CASE queue_id ${c.offsets.map(() => 'WHEN ? THEN ?').join(' ')} END), ` +
     'updated_at = CURRENT_TIMESTAMP(3) ' +
-    `WHERE consumer_group_id = ? AND consumer_id = ? AND queue_id IN (${inList})${generation} ` +
-    `AND ? = (SELECT n FROM (SELECT COUNT(*) AS n FROM queue_offset WHERE consumer_group_id = ? AND consumer_id = ? AND queue_id IN (${inList})${generation}) AS owned) ` +
+    `WHERE ${fence.sql} AND queue_id IN (${inList}) ` +
+    `AND ? = (SELECT n FROM (SELECT COUNT(*) AS n FROM queue_offset WHERE ${fence.sql} AND queue_id IN (${inList})) AS owned) ` +
     'AND EXISTS (SELECT 1 FROM consumer WHERE id = ? AND consumer_group_id = ? AND heartbeat_at >= NOW(3) - INTERVAL ? MICROSECOND)';
   const params = [
     ...c.offsets.flatMap((o) => [o.queueId, o.offset]),
-    c.groupId,
-    c.consumerId,
+    ...fence.params,
     ...queueIds,
-    ...genParam,
     c.offsets.length,
-    c.groupId,
-    c.consumerId,
+    ...fence.params,
     ...queueIds,
-    ...genParam,
     c.consumerId,
     c.groupId,
     c.sessionTimeoutMs * 1000,
   ];
   const [result] = (await db.raw(sql, params)) as [{ affectedRows: number }];
   return result.affectedRows;
+}
+
+/** Moves offsets forward without fencing: for a caller that fenced them under the group's lock (lockFence). */
+export async function raiseOffsets(trx: Knex.Transaction, groupId: number, offsets: readonly { queueId: number; offset: number }[]): Promise<void> {
+  if (offsets.length === 0) return;
+  await trx.raw(
+    `UPDATE queue_offset SET committed_offset = GREATEST(committed_offset, CASE queue_id ${offsets.map(() => 'WHEN ? THEN ?').join(' ')} END), ` +
+      `updated_at = CURRENT_TIMESTAMP(3) WHERE consumer_group_id = ? AND queue_id IN (${offsets.map(() => '?').join(',')})`,
+    [...offsets.flatMap((o) => [o.queueId, o.offset]), groupId, ...offsets.map((o) => o.queueId)],
+  );
 }
 
 /** Advances offsets stuck below a queue's retention floor (used after history cleanup). */
@@ -128,25 +127,68 @@ export async function minCommittedOffsetOfQueue(db: Db, queueId: number): Promis
 
 /**
  * What a pull needs to know about its consumer, in one read: whether it is alive, whether its
- * heartbeat is old enough to be worth refreshing, and the queues it owns with their offsets.
+ * heartbeat is old enough to be worth refreshing, the queues it owns with their offsets, and the
+ * group's generation they belong to.
  * Refreshing only stale heartbeats keeps a write (and its fsync) off most pulls.
  */
 export async function consumerStateForPull(
   db: Db,
   c: { groupId: number; consumerId: number; sessionTimeoutMs: number; refreshAfterMs: number },
-): Promise<{ alive: boolean; stale: boolean; owned: QueueOffset[] } | undefined> {
+): Promise<{ alive: boolean; stale: boolean; generation: number; owned: QueueOffset[] } | undefined> {
   const [rows] = (await db.raw(
     'SELECT c.heartbeat_at >= NOW(3) - INTERVAL ? MICROSECOND AS alive, c.heartbeat_at < NOW(3) - INTERVAL ? MICROSECOND AS stale, ' +
-      'qo.consumer_group_id, qo.queue_id, qo.topic_id, qo.consumer_id, qo.committed_offset, qo.generation ' +
-      'FROM consumer c LEFT JOIN queue_offset qo ON qo.consumer_group_id = c.consumer_group_id AND qo.consumer_id = c.id ' +
+      'g.generation AS group_generation, qo.consumer_group_id, qo.queue_id, qo.topic_id, qo.consumer_id, qo.committed_offset, qo.generation ' +
+      'FROM consumer c JOIN consumer_group g ON g.id = c.consumer_group_id ' +
+      'LEFT JOIN queue_offset qo ON qo.consumer_group_id = c.consumer_group_id AND qo.consumer_id = c.id ' +
       'WHERE c.id = ? AND c.consumer_group_id = ? ORDER BY qo.queue_id',
     [c.sessionTimeoutMs * 1000, c.refreshAfterMs * 1000, c.consumerId, c.groupId],
-  )) as [(OffsetRecord & { alive: number; stale: number; queue_id: number | null })[]];
+  )) as [(OffsetRecord & { alive: number; stale: number; group_generation: number; queue_id: number | null })[]];
   const first = rows[0];
   if (!first) return undefined;
   return {
     alive: Boolean(first.alive),
     stale: Boolean(first.stale),
+    generation: Number(first.group_generation),
     owned: rows.filter((r) => r.queue_id !== null).map(toOffset),
   };
+}
+
+/** What a consumer may act on, read under the group's lock (see lockFence). */
+export interface FenceState {
+  alive: boolean;
+  /** The group's generation now. */
+  generation: number;
+  /** The group's rows of the queues asked about (a queue the group does not read has none). */
+  rows: Map<number, QueueOffset>;
+}
+
+/**
+ * Reads, inside `trx`, what the fencing rule needs for `queueIds`, holding the group row in share
+ * mode: rebalances and resets take it exclusively, so ownership cannot change until `trx` ends,
+ * while other commits and fails of the group go on.
+ */
+export async function lockFence(
+  trx: Knex.Transaction,
+  c: { groupId: number; consumerId: number; queueIds: readonly number[]; sessionTimeoutMs: number },
+): Promise<FenceState | undefined> {
+  const group: { generation: number } | undefined = await trx('consumer_group').where({ id: c.groupId }).forShare().first('generation');
+  if (!group) return undefined;
+  const alive = await trx('consumer')
+    .where({ id: c.consumerId, consumer_group_id: c.groupId })
+    .where(trx.raw('heartbeat_at >= NOW(3) - INTERVAL ? MICROSECOND', [c.sessionTimeoutMs * 1000]))
+    .first('id');
+  const rows: OffsetRecord[] = c.queueIds.length === 0 ? [] : await trx('queue_offset').where({ consumer_group_id: c.groupId }).whereIn('queue_id', [...c.queueIds]);
+  return { alive: alive !== undefined, generation: Number(group.generation), rows: new Map(rows.map((r) => [r.queue_id, toOffset(r)])) };
+}
+
+/** The group's generation with the queues a consumer owns, read together (one statement). */
+export async function assignmentOf(db: Db, groupId: number, consumerId: number): Promise<{ generation: number; owned: QueueOffset[] } | undefined> {
+  const [rows] = (await db.raw(
+    'SELECT g.generation AS group_generation, qo.consumer_group_id, qo.queue_id, qo.topic_id, qo.consumer_id, qo.committed_offset, qo.generation ' +
+      'FROM consumer_group g LEFT JOIN queue_offset qo ON qo.consumer_group_id = g.id AND qo.consumer_id = ? WHERE g.id = ? ORDER BY qo.queue_id',
+    [consumerId, groupId],
+  )) as [(OffsetRecord & { group_generation: number; queue_id: number | null })[]];
+  const first = rows[0];
+  if (!first) return undefined;
+  return { generation: Number(first.group_generation), owned: rows.filter((r) => r.queue_id !== null).map(toOffset) };
 }
