@@ -7,7 +7,7 @@ import { commitSchema, pullSchema } from './consume/schemas';
 import { beginRequest } from './http/request-context';
 import { parseJson, readJsonBody, readJsonText, sendError, sendJson } from './http/raw-json';
 import { bodyTexts } from './produce/body-text';
-import { checkName, parseId, validator } from './http/validation';
+import { checkName, decodePathSegment, parseId, validator } from './http/validation';
 import type { Producer } from './produce/producer';
 import { produceSchema, type ProduceBody } from './produce/schemas';
 
@@ -20,14 +20,6 @@ const check = {
 const PRODUCE = /^\/api\/v1\/topics\/([^/?#]+)\/messages\/?(?:\?.*)?$/;
 const CONSUMER_CALL = /^\/api\/v1\/groups\/([^/?#]+)\/consumers\/([^/?#]+)\/(pull|commit)\/?(?:\?.*)?$/;
 
-function pathParam(raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw new BrokerError('VALIDATION_FAILED', 'malformed percent-encoding in the URL', { segment: raw });
-  }
-}
-
 /**
  * The routes that carry the traffic, served on plain node:http (see http/raw-json.ts for why).
  * Returns false for every other request, which then goes to the express app.
@@ -36,7 +28,7 @@ export function hotRoutes(ctx: BrokerContext, producer: Producer): (req: Incomin
   const limit = ctx.config.maxRequestBytes;
 
   async function produce(topicParam: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const topic = checkName('topic', pathParam(topicParam));
+    const topic = checkName('topic', decodePathSegment(topicParam));
     const text = await readJsonText(req, limit);
     const body = text === undefined ? undefined : parseJson(text);
     // Count before schema: a huge array is a 413, and is not worth validating item by item.
@@ -53,8 +45,8 @@ export function hotRoutes(ctx: BrokerContext, producer: Producer): (req: Incomin
   }
 
   async function consumerCall(groupParam: string, idParam: string, op: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const group = checkName('group', pathParam(groupParam));
-    const consumerId = parseId('consumerId', pathParam(idParam));
+    const group = checkName('group', decodePathSegment(groupParam));
+    const consumerId = parseId('consumerId', decodePathSegment(idParam));
     const body = (await readJsonBody(req, limit)) ?? {};
     if (op === 'commit') {
       sendJson(res, 200, JSON.stringify(await commit(ctx, group, consumerId, check.commit(body))));

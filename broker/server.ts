@@ -11,6 +11,7 @@ import { Catalog } from './catalog';
 import type { BrokerContext } from './context';
 import { errorHandler, notFoundHandler, requireJsonBody } from './http/errors';
 import { requestContext } from './http/request-context';
+import { checkJsonDepth } from './http/json-depth';
 import { Producer } from './produce/producer';
 import { produceRoutes } from './produce/routes';
 import { QueueSignals } from './signals';
@@ -52,6 +53,10 @@ export function buildApp(ctx: BrokerContext, isReady: () => Promise<boolean>): e
   });
   app.use(requireJsonBody);
   app.use(express.json({ limit: ctx.config.maxRequestBytes, strict: false, type: 'application/json' }));
+  app.use((req, _res, next) => {
+    checkJsonDepth(req.body);
+    next();
+  });
   app.use('/api/v1/admin', adminRoutes(ctx));
   app.use('/api/v1/admin', messageRoutes(ctx));
   app.use('/api/v1/topics', produceRoutes(ctx));

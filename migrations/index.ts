@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as initial from './001_initial';
 import * as portalJobs from './002_portal_jobs';
 import * as failuresAndSchedules from './003_failures_and_schedules';
+import * as exactNames from './004_exact_names';
 
 /**
  * Migrations are listed here rather than discovered on disk, so the same list works under tsx
@@ -12,6 +13,7 @@ const MIGRATIONS: readonly [name: string, migration: Knex.Migration][] = [
   ['001_initial', initial],
   ['002_portal_jobs', portalJobs],
   ['003_failures_and_schedules', failuresAndSchedules],
+  ['004_exact_names', exactNames],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { freshDatabase } from './helpers/db';
-import { createTopic, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
+import { createTopic, produce, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
 import { startTcpProxy } from './helpers/tcp-proxy';
 
 let t: TestBroker;
@@ -28,6 +28,11 @@ function assertError(res: { status: number; body: { error?: { code: string; mess
   assert.ok('details' in (res.body.error ?? {}));
 }
 
+/** A JSON array nested `levels` deep. */
+function nested(levels: number): string {
+  return '['.repeat(levels) + '1' + ']'.repeat(levels);
+}
+
 describe('bad produce input gets its 4xx and writes nothing', () => {
   const cases: [string, () => Promise<{ status: number; body: any }>, number, string][] = [ // any: error bodies are checked by assertError
     ['schema violation (message without body)', () => t.api.post(`/api/v1/topics/${topic.name}/messages`, { messages: [{ body: 1 }, { key: 'k' }] }), 400, 'VALIDATION_FAILED'],
@@ -41,6 +46,7 @@ describe('bad produce input gets its 4xx and writes nothing', () => {
     ['a body that is not an object', () => t.api.post(`/api/v1/topics/${topic.name}/messages`, '[1,2]'), 400, 'VALIDATION_FAILED'],
     ['no body at all', () => t.api.call('POST', `/api/v1/topics/${topic.name}/messages`), 400, 'VALIDATION_FAILED'],
     ['malformed percent-encoding in the topic', () => t.api.post('/api/v1/topics/%E0%A4%A/messages', { messages: [{ body: 1 }] }), 400, 'VALIDATION_FAILED'],
+    ['a body nested 5,000 levels deep', () => t.api.post(`/api/v1/topics/${topic.name}/messages`, `{"messages":[{"body":${nested(5000)}}]}`), 400, 'VALIDATION_FAILED'],
     [
       'one message over the topic limit among good ones',
       () => t.api.post(`/api/v1/topics/${topic.name}/messages`, { messages: [{ body: 'ok' }, { body: 'x'.repeat(2000) }] }),
@@ -81,6 +87,41 @@ describe('bad pull and commit input', () => {
     assertError(await t.api.post(`/api/v1/groups/${group}/consumers/999999/pull`, {}), 404, 'CONSUMER_EXPIRED');
     assertError(await t.api.post(`/api/v1/groups/no-such-group/consumers/1/commit`, { offsets: [{ queueId: 1, offset: 1 }] }), 404, 'GROUP_NOT_FOUND');
     assertError(await t.api.post(`/api/v1/groups/${group}/consumers/1/pull`, 'max=1', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+});
+
+describe('malformed URLs and deep bodies on every kind of route', () => {
+  test('%ZZ or a cut-off UTF-8 sequence in any path segment is a 400, never a 500', async () => {
+    const paths = [
+      ['GET', '/api/v1/admin/topics/%ZZ'],
+      ['GET', '/api/v1/admin/groups/%E0%A4%A'],
+      ['POST', '/api/v1/admin/groups/%ZZ/subscriptions'],
+      ['GET', '/api/v1/topics/%ZZ/queues/1/messages/1'],
+      ['POST', '/api/v1/groups/%ZZ/consumers'],
+      ['POST', '/api/v1/groups/g/consumers/%ZZ/heartbeat'],
+      ['POST', '/api/v1/groups/%ZZ/consumers/1/pull'],
+      ['DELETE', '/api/v1/groups/g/consumers/%ZZ'],
+    ] as const;
+    for (const [method, path] of paths) {
+      const res = await t.api.call(method, path, method === 'GET' || method === 'DELETE' ? undefined : {});
+      assertError(res, 400, 'VALIDATION_FAILED');
+      assert.match(res.body.error.message, /percent-encoding/, path);
+    }
+  });
+
+  test('a deeply nested body is a 400 on admin and consumer routes too, and creates nothing', async () => {
+    const before = await t.sql.count('topic');
+    assertError(await t.api.post('/api/v1/admin/topics', `{"name":"deep","queues":1,"x":${nested(5000)}}`), 400, 'VALIDATION_FAILED');
+    assertError(await t.api.post('/api/v1/groups/g/consumers/1/pull', `{"max":${nested(5000)}}`), 400, 'VALIDATION_FAILED');
+    assert.equal(await t.sql.count('topic'), before);
+  });
+
+  test('a body within the depth limit is stored and read back as sent', async () => {
+    const body = JSON.parse(nested(100));
+    const [placed] = await produce(t.api, topic.name, [{ body }]);
+    const read = await t.api.get(`/api/v1/topics/${topic.name}/queues/${placed!.queueId}/messages/${placed!.id}`);
+    assert.equal(read.status, 200);
+    assert.deepEqual(read.body.body, body);
   });
 });
 

@@ -3,6 +3,7 @@ import { BrokerError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import { requestLogger } from './request-context';
 import { sendError } from './raw-json';
+import { malformedEncoding } from './validation';
 
 /** Body-parser errors carry a `type`; map the ones a client can cause to our error codes. */
 function fromBodyParser(err: unknown): BrokerError | undefined {
@@ -21,10 +22,16 @@ function fromBodyParser(err: unknown): BrokerError | undefined {
   }
 }
 
+/** The router decodes path params itself and throws a URIError on `%ZZ`: the client's mistake. */
+function fromUrlDecoding(err: unknown): BrokerError | undefined {
+  if (!(err instanceof URIError)) return undefined;
+  return malformedEncoding(/'(.*)'/.exec(err.message)?.[1]);
+}
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   // sendError maps the error, logs 5xx answers (with the stack for a 500) and writes the body.
   return (caught, _req, res, _next) => {
-    sendError(res, fromBodyParser(caught) ?? caught, requestLogger(logger, res));
+    sendError(res, fromBodyParser(caught) ?? fromUrlDecoding(caught) ?? caught, requestLogger(logger, res));
   };
 }
 

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BrokerError, httpStatus, toError } from '../../shared/errors';
 import { asStoreError } from '../../shared/db/mysql-errors';
 import type { Logger } from '../../shared/logger';
+import { checkJsonDepth } from './json-depth';
 
 /**
  * JSON over plain node:http, for the few routes that carry the traffic (produce, pull, commit).
@@ -16,11 +17,14 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
 }
 
 export function parseJson(text: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
     throw new BrokerError('INVALID_JSON', 'request body is not valid JSON', { reason: toError(err).message });
   }
+  checkJsonDepth(value);
+  return value;
 }
 
 /** The request body as text, after the same checks (undefined when there is no body). */

@@ -35,6 +35,22 @@ export function checkName(kind: string, value: string): string {
   return value;
 }
 
+/**
+ * Decodes one percent-encoded path segment; `%ZZ` or a cut-off UTF-8 sequence is a 400. Express's
+ * router decodes its own params and throws a URIError instead, which the error handler maps here.
+ */
+export function decodePathSegment(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw malformedEncoding(raw);
+  }
+}
+
+export function malformedEncoding(segment: string | undefined): BrokerError {
+  return new BrokerError('VALIDATION_FAILED', 'malformed percent-encoding in the URL', { segment: segment ?? null });
+}
+
 /** Parses a positive integer id taken from a URL path. */
 export function parseId(kind: string, value: string): number {
   if (!/^[1-9]\d{0,15}$/.test(value)) {
