@@ -103,9 +103,14 @@ export class Catalog {
     return this.topicsByName.get(name);
   }
 
-  async topicById(id: number): Promise<Topic | undefined> {
+  /** A topic from the cached copy only, without a trip to the metadata DB (for labels and logs). */
+  cachedTopicById(id: number): Topic | undefined {
     for (const view of this.topicsByName.values()) if (view.topic.id === id) return view.topic;
-    return findTopicById(this.db, id);
+    return undefined;
+  }
+
+  async topicById(id: number): Promise<Topic | undefined> {
+    return this.cachedTopicById(id) ?? findTopicById(this.db, id);
   }
 
   async queue(id: number): Promise<QueueView | undefined> {

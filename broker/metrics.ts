@@ -67,6 +67,7 @@ export const METRIC = {
   commits: ['tablemq_offset_commits_total', 'Commit requests accepted by this broker'],
   holes: ['tablemq_id_holes_skipped_total', 'Id holes passed for good by the pull path'],
   rejected: ['tablemq_produce_overloaded_total', 'Produce requests refused with 503 because too much was pending'],
+  postponed: ['tablemq_scheduled_postponed_total', 'Due scheduled messages (delays, retries, dead moves) this broker could not deliver and put off with a backoff'],
 } as const;
 
 /** Counters without labels, which read 0 until they first count. */

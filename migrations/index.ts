@@ -3,6 +3,7 @@ import * as initial from './001_initial';
 import * as portalJobs from './002_portal_jobs';
 import * as failuresAndSchedules from './003_failures_and_schedules';
 import * as exactNames from './004_exact_names';
+import * as scheduledAttempts from './006_scheduled_attempts';
 
 /**
  * Migrations are listed here rather than discovered on disk, so the same list works under tsx
@@ -14,6 +15,7 @@ const MIGRATIONS: readonly [name: string, migration: Knex.Migration][] = [
   ['002_portal_jobs', portalJobs],
   ['003_failures_and_schedules', failuresAndSchedules],
   ['004_exact_names', exactNames],
+  ['006_scheduled_attempts', scheduledAttempts],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

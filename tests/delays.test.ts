@@ -99,3 +99,47 @@ describe('delayed delivery', () => {
     assert.equal(await t.sql.count('scheduled_message'), before);
   });
 });
+
+describe('a scheduled message that cannot be delivered', () => {
+  test('does not hold up other topics: it is postponed with a backoff, counted, shown, and delivered once its topic is writable again', async () => {
+    const poisoned = await setup('poisoned');
+    const healthy = await setup('healthy');
+    const poisonedQueues = (await t.api.get(`/api/v1/admin/topics/${poisoned.topic}`)).body.queues as { id: number }[];
+    const setWritable = async (writable: boolean) => {
+      for (const q of poisonedQueues) {
+        const res = await t.api.patch(`/api/v1/admin/topics/${poisoned.topic}/queues/${q.id}`, { writable });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+      }
+    };
+    // Scheduled while writable; every queue of the topic stops taking writes before it is due.
+    assert.equal((await t.api.post(`/api/v1/topics/${poisoned.topic}/messages`, { messages: [{ body: 'stuck', delayMs: 300 }] })).status, 201);
+    await setWritable(false);
+    assert.equal((await t.api.post(`/api/v1/topics/${healthy.topic}/messages`, { messages: [{ body: 'later', delayMs: 600 }] })).status, 201);
+
+    const got = await receive(healthy.consumer, 1, 10_000);
+    assert.deepEqual(got.map((m) => m.body), ['later'], 'the other topic is delivered while the poisoned row waits');
+
+    const scheduled = await t.api.get('/api/v1/admin/scheduled');
+    assert.equal(scheduled.status, 200);
+    const entry = scheduled.body.topics.find((x: { topic: string }) => x.topic === poisoned.topic);
+    assert.ok(entry, JSON.stringify(scheduled.body));
+    assert.equal(entry.waiting, 1);
+    assert.equal(entry.postponed, 1);
+    assert.ok(entry.maxAttempts >= 1);
+    assert.match(entry.lastError, /NO_WRITABLE_QUEUE/);
+    assert.ok(Date.parse(entry.nextAttemptAt) > Date.now() - 1000);
+    const metrics = (await t.api.get('/metrics')).body as string;
+    assert.match(metrics, new RegExp(`tablemq_scheduled_postponed_total\\{topic="${poisoned.topic}"\\} [1-9]`));
+
+    // A new delayed produce to a topic with no writable queue is refused up front, like an immediate one.
+    const refused = await t.api.post(`/api/v1/topics/${poisoned.topic}/messages`, { messages: [{ body: 'x', delayMs: 100 }] });
+    assert.equal(refused.status, 409);
+    assert.equal(refused.body.error.code, 'NO_WRITABLE_QUEUE');
+
+    await setWritable(true);
+    await t.broker.ctx.catalog.reload();
+    const late = await receive(poisoned.consumer, 1, 10_000);
+    assert.deepEqual(late.map((m) => m.body), ['stuck']);
+    assert.equal(await t.sql.count('scheduled_message'), 0);
+  });
+});

@@ -62,6 +62,7 @@ const ROUTES: readonly (readonly [method: string, path: string])[] = [
   ['POST', '/api/v1/admin/groups/{group}/dead-messages/resend'],
   ['POST', '/api/v1/admin/groups/{group}/dead-messages/purge'],
   ['GET', '/api/v1/admin/jobs'],
+  ['GET', '/api/v1/admin/scheduled'],
   ['POST', '/api/v1/topics/{topic}/messages'],
   ['GET', '/api/v1/topics/{topic}/queues/{queueId}/messages/{id}'],
   ['POST', '/api/v1/groups/{group}/consumers'],

@@ -3,6 +3,7 @@ import type { BrokerContext } from '../context';
 import { checkName, parseId, validator } from '../http/validation';
 import { actorOf } from './actor';
 import { jobsRoutes } from './jobs-routes';
+import { scheduledRoutes } from './scheduled-routes';
 import { createGroup, describeGroup, groupLag, listConsumers, listSubscriptions, requireGroup, resetOffsets, setPaused, subscribe, type ResetTarget } from './group-service';
 import { addDbNode, addSpareQueues, listNodes, requireNode, describeNode } from './node-service';
 import * as schemas from './schemas';
@@ -95,5 +96,6 @@ export function adminRoutes(ctx: BrokerContext): Router {
   });
 
   r.use(jobsRoutes(ctx)); // GET /jobs: portal-jobs runs and leases
+  r.use(scheduledRoutes(ctx)); // GET /scheduled: what waits in the schedule, and what is postponed
   return r;
 }

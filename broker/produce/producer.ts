@@ -14,6 +14,10 @@ import { METRIC } from '../metrics';
 
 export type ProduceResult = { queueId: number; id: number } | { queueId: null; id: null; scheduledId: number; dueAt: string };
 
+function noWritableQueue(topic: string): BrokerError {
+  return new BrokerError('NO_WRITABLE_QUEUE', `topic ${topic} has no writable queue`, { topic });
+}
+
 /** The produce path: validate sizes, route, hand each queue's share to its group-commit writer. */
 export class Producer {
   /** One group-commit writer per db node (by node id). */
@@ -42,6 +46,8 @@ export class Producer {
     }
     const view = await this.requireTopic(topicName);
     const { topic } = view;
+    // Delayed messages too: one the scheduler could not deliver when due would only wait there.
+    if (view.writable.length === 0) throw noWritableQueue(topic.name);
 
     // Everything that can reject the request happens before any row is handed to a writer.
     const now = Date.now();
@@ -107,7 +113,7 @@ export class Producer {
   /** Routes rows to the topic's writable queues and waits until every one is committed. */
   async deliver(view: TopicView, rows: readonly NewMessage[]): Promise<{ queueId: number; id: number }[]> {
     const { topic, writable } = view;
-    if (writable.length === 0) throw new BrokerError('NO_WRITABLE_QUEUE', `topic ${topic.name} has no writable queue`, { topic: topic.name });
+    if (writable.length === 0) throw noWritableQueue(topic.name);
     const byQueue = new Map<number, { indexes: number[]; rows: NewMessage[] }>();
     let unkeyed: Queue | undefined;
     rows.forEach((row, i) => {

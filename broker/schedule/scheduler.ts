@@ -1,9 +1,10 @@
-import { toError } from '../../shared/errors';
+import { BrokerError, toError } from '../../shared/errors';
 import type { Knex } from 'knex';
 import { retryOnDeadlock } from '../../shared/db/mysql-errors';
-import { anythingDue, claimDueMessages, deleteScheduled, type ScheduledMessage } from '../../shared/metadata/schedules';
+import { anythingDue, claimDueMessages, deleteScheduled, postponeScheduled, type ScheduledMessage } from '../../shared/metadata/schedules';
 import type { BrokerContext } from '../context';
 import type { Producer } from '../produce/producer';
+import { METRIC } from '../metrics';
 
 /**
  * Moves due scheduled messages (delayed produces, retries, dead-letter moves) into their topics.
@@ -55,6 +56,11 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Delivers one batch, topic by topic. A topic whose messages can't be delivered now (no writable
+   * queue, its node down, the topic gone) must not hold up the others: its rows are postponed with
+   * a per-row backoff and counted, and the rest of the batch moves on.
+   */
   private async moveBatch(trx: Knex.Transaction): Promise<number> {
     const due = await claimDueMessages(trx, this.ctx.config.schedulerBatchSize);
     if (due.length === 0) return 0;
@@ -66,17 +72,23 @@ export class Scheduler {
     }
     const delivered: number[] = [];
     for (const [topicId, messages] of byTopic) {
-      const topic = await this.ctx.catalog.topicById(topicId);
-      const view = topic && (await this.ctx.catalog.topic(topic.name));
-      if (!view) {
-        this.ctx.logger.error('scheduled messages for a missing topic stay scheduled', { topicId, count: messages.length });
-        continue;
+      const ids = messages.map((m) => m.id);
+      try {
+        const topic = await this.ctx.catalog.topicById(topicId);
+        const view = topic && (await this.ctx.catalog.topic(topic.name));
+        if (!view) throw new BrokerError('TOPIC_NOT_FOUND', `topic ${topicId} does not exist`, { topicId });
+        await this.producer.deliver(
+          view,
+          messages.map((m) => ({ tag: m.tag, key: m.key, traceId: m.traceId, headers: m.headers, body: m.body, retryCount: m.retryCount })),
+        );
+        delivered.push(...ids);
+      } catch (err) {
+        const reason = err instanceof BrokerError ? `${err.code}: ${err.message}` : toError(err).message;
+        await postponeScheduled(trx, ids, reason);
+        const topic = this.ctx.catalog.cachedTopicById(topicId)?.name ?? String(topicId);
+        this.ctx.metrics.inc(METRIC.postponed[0], METRIC.postponed[1], { topic }, ids.length);
+        this.ctx.logger.warn('scheduled messages not deliverable now; postponed with backoff', { topic, count: ids.length, reason });
       }
-      await this.producer.deliver(
-        view,
-        messages.map((m) => ({ tag: m.tag, key: m.key, traceId: m.traceId, headers: m.headers, body: m.body, retryCount: m.retryCount })),
-      );
-      delivered.push(...messages.map((m) => m.id));
     }
     await deleteScheduled(trx, delivered);
     return due.length;

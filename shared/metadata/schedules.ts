@@ -96,6 +96,54 @@ export async function deleteScheduled(trx: Knex.Transaction, ids: readonly numbe
   if (ids.length > 0) await trx('scheduled_message').whereIn('id', ids).delete();
 }
 
+/** A row that failed to deliver waits 1 s, then 2 s, 4 s … up to 5 minutes before the next try. */
+export const POSTPONE_FIRST_MS = 1_000;
+export const POSTPONE_MAX_MS = 300_000;
+
+/**
+ * Puts off rows that could not be delivered (see the scheduler): each by its own backoff, from
+ * the metadata DB's clock, counting the attempt and keeping why it failed.
+ */
+export async function postponeScheduled(trx: Knex.Transaction, ids: readonly number[], reason: string): Promise<void> {
+  if (ids.length === 0) return;
+  // due_at is set first: MySQL evaluates SET left to right, so it still sees the old attempts.
+  await trx('scheduled_message')
+    .whereIn('id', ids)
+    .update({
+      due_at: trx.raw('NOW(3) + INTERVAL LEAST(?, ? * POW(2, LEAST(attempts, 20))) * 1000 MICROSECOND', [POSTPONE_MAX_MS, POSTPONE_FIRST_MS]),
+      attempts: trx.raw('attempts + 1'),
+      last_error: reason.slice(0, 500),
+    });
+}
+
+/** What waits in the schedule for one topic; `postponed` rows failed to deliver at least once. */
+export interface ScheduledSummary {
+  topicId: number;
+  waiting: number;
+  postponed: number;
+  maxAttempts: number;
+  /** When the earliest postponed row is tried next. */
+  nextAttemptAt: Date | null;
+  lastError: string | null;
+}
+
+export async function summarizeScheduled(db: Db): Promise<ScheduledSummary[]> {
+  const [rows] = (await db.raw(
+    `SELECT s.topic_id, COUNT(*) AS waiting, SUM(s.attempts > 0) AS postponed, MAX(s.attempts) AS max_attempts,
+            MIN(CASE WHEN s.attempts > 0 THEN s.due_at END) AS next_attempt_at,
+            (SELECT e.last_error FROM scheduled_message e WHERE e.topic_id = s.topic_id AND e.attempts > 0 ORDER BY e.id DESC LIMIT 1) AS last_error
+       FROM scheduled_message s GROUP BY s.topic_id ORDER BY s.topic_id`,
+  )) as [{ topic_id: number; waiting: number | string; postponed: number | string | null; max_attempts: number; next_attempt_at: Date | null; last_error: string | null }[]];
+  return rows.map((r) => ({
+    topicId: r.topic_id,
+    waiting: Number(r.waiting),
+    postponed: Number(r.postponed ?? 0),
+    maxAttempts: Number(r.max_attempts),
+    nextAttemptAt: r.next_attempt_at,
+    lastError: r.last_error,
+  }));
+}
+
 // ---- failures ----
 
 /**
