@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from '../shared/config';
+import { ConfigError, loadConfig, unknownEnvWarnings } from '../shared/config';
+import { StartupTimeoutError } from '../shared/db/prepare-metadata';
 import { toError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import { startBroker } from './server';
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel, 'broker');
+  for (const warning of unknownEnvWarnings()) logger.warn(warning);
   const broker = await startBroker(config, logger);
   const shutdown = (signal: string) => {
     logger.info('signal received', { signal });
@@ -32,6 +34,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof StartupTimeoutError) {
+    process.stderr.write(`tablemq broker failed to start: ${err.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`tablemq broker failed to start: ${toError(err).stack ?? String(err)}\n`);
   process.exit(1);
 });

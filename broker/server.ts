@@ -18,6 +18,9 @@ import { QueueSignals } from './signals';
 import { declareCounters, Metrics } from './metrics';
 import { hotRoutes } from './hot-routes';
 import { Scheduler } from './schedule/scheduler';
+import { errorAnswer, sendJson } from './http/raw-json';
+import { BrokerError } from '../shared/errors';
+import type { MetadataDb } from '../shared/db/metadata-db';
 import { consumeRoutes } from './consume/routes';
 import { OwnershipHints } from './consume/ownership-hints';
 import { Prefetches } from './consume/prefetch';
@@ -75,8 +78,42 @@ function prefetchesFor(config: Config): Prefetches<Reading> {
   );
 }
 
+/**
+ * What the broker answers until the metadata DB is prepared: alive (/healthz), not ready
+ * (/readyz 503), and 503 with Retry-After for everything else, so that a load balancer and a
+ * client both see a broker that is coming up rather than a refused connection.
+ */
+function whileStarting(req: http.IncomingMessage, res: http.ServerResponse): void {
+  req.resume();
+  const path = req.url?.split('?')[0];
+  if (path === '/healthz') return sendJson(res, 200, JSON.stringify({ status: 'ok' }));
+  if (path === '/readyz') return sendJson(res, 503, JSON.stringify({ status: 'not ready' }));
+  const answer = errorAnswer(new BrokerError('STORE_UNAVAILABLE', 'the broker is starting: the metadata database is not reachable yet', null, { retryAfterSeconds: 1 }));
+  res.setHeader('Retry-After', String(answer.retryAfter));
+  sendJson(res, answer.status, answer.body);
+}
+
 export async function startBroker(config: Config, logger: Logger = createLogger(config.logLevel, 'broker')): Promise<Broker> {
-  const db = await prepareMetadata(config, logger);
+  let handle: http.RequestListener = whileStarting;
+  const server = http.createServer((req, res) => handle(req, res));
+  // Long-polls last up to pullMaxWaitMs; keep the socket open a little longer than that.
+  server.requestTimeout = config.pullMaxWaitMs + 30_000;
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  logger.info('broker starting: preparing the metadata database', { host: config.host, port });
+
+  let db: MetadataDb;
+  try {
+    db = await prepareMetadata(config, logger);
+  } catch (err) {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw err;
+  }
   const nodes = new NodePools({ poolSize: config.nodePoolSize, statementTimeoutMs: config.produceStatementTimeoutMs, logger });
   const catalog = new Catalog(db, logger, config.metadataRefreshMs);
   const closing = new AbortController();
@@ -96,17 +133,9 @@ export async function startBroker(config: Config, logger: Logger = createLogger(
   });
 
   const hot = hotRoutes(ctx, producer);
-  const server = http.createServer((req, res) => {
+  handle = (req, res) => {
     if (!hot(req, res)) app(req, res);
-  });
-  // Long-polls last up to pullMaxWaitMs; keep the socket open a little longer than that.
-  server.requestTimeout = config.pullMaxWaitMs + 30_000;
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  };
   logger.info('broker listening', { host: config.host, port });
 
   let stopping: Promise<void> | undefined;

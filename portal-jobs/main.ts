@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig, type Config } from '../shared/config';
+import { ConfigError, loadConfig, unknownEnvWarnings, type Config } from '../shared/config';
+import { StartupTimeoutError } from '../shared/db/prepare-metadata';
 import { toError } from '../shared/errors';
 import { JOB_NAMES, isJobName, type JobName } from '../shared/jobs/names';
 import { createLogger } from '../shared/logger';
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const config = configOrExit();
   const logger = createLogger(config.logLevel, 'portal-jobs');
+  for (const warning of unknownEnvWarnings()) logger.warn(warning);
   const app = await createPortalJobs(config, logger);
 
   if (args.mode === 'run') {
@@ -96,6 +98,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof StartupTimeoutError) {
+    process.stderr.write(`tablemq portal-jobs failed to start: ${err.message}\n`);
+    process.exit(EXIT_FAILED);
+  }
   process.stderr.write(`tablemq portal-jobs failed: ${toError(err).stack ?? String(err)}\n`);
   process.exit(EXIT_FAILED);
 });

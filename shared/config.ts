@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import Ajv from 'ajv';
+import { closest } from 'fastest-levenshtein';
 
 /**
  * One config object for broker and portal-jobs: defaults, then an optional JSON file
@@ -32,6 +33,7 @@ export interface Config {
   produceReturnWaitMs: number;
   produceMaxPendingBytes: number;
   shutdownTimeoutMs: number;
+  startupTimeoutMs: number;
   // portal-jobs (DESIGN.md section 8)
   jobsCleanHistoryEnabled: boolean;
   jobsCleanHistoryCron: string;
@@ -79,6 +81,7 @@ export const DEFAULT_CONFIG: Config = {
   produceReturnWaitMs: 1,
   produceMaxPendingBytes: 256 * MiB,
   shutdownTimeoutMs: 10_000,
+  startupTimeoutMs: 60_000,
   jobsCleanHistoryEnabled: true,
   jobsCleanHistoryCron: '0 * * * *',
   jobsExpireConsumersEnabled: true,
@@ -133,6 +136,8 @@ const configSchema = {
     produceReturnWaitMs: int(0, 50),
     produceMaxPendingBytes: int(1_024),
     shutdownTimeoutMs: int(0),
+    // How long start-up waits for an unreachable metadata DB (0: one attempt).
+    startupTimeoutMs: int(0, 3_600_000),
     jobsCleanHistoryEnabled: { type: 'boolean' },
     // Cron syntax is checked by portal-jobs at start (node-cron's parser); here only its shape.
     jobsCleanHistoryCron: { type: 'string', minLength: 1, maxLength: 200 },
@@ -165,6 +170,21 @@ function fromEnv(key: keyof Config, raw: string): unknown {
   const trimmed = raw.trim();
   // Number('') is 0 and Number('1e3') is 1000: only plain integers are accepted.
   return /^-?\d+$/.test(trimmed) ? Number(trimmed) : raw;
+}
+
+/** TABLEMQ_* variables read outside the config object. */
+const OTHER_ENV_NAMES = ['TABLEMQ_CONFIG_FILE', 'TABLEMQ_LOG_SILENT'];
+
+/**
+ * One warning for each TABLEMQ_* variable that is no config key (a typo would otherwise be
+ * ignored in silence), naming the closest known one.
+ */
+export function unknownEnvWarnings(env: NodeJS.ProcessEnv = process.env): string[] {
+  const known = [...(Object.keys(DEFAULT_CONFIG) as (keyof Config)[]).map(envName), ...OTHER_ENV_NAMES];
+  return Object.keys(env)
+    .filter((name) => name.startsWith('TABLEMQ_') && !known.includes(name))
+    .sort()
+    .map((name) => `unknown environment variable ${name} is ignored; did you mean ${closest(name, known)}?`);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {

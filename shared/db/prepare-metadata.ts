@@ -1,15 +1,53 @@
-import { parseMysqlUrl, type Config } from '../config';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseMysqlUrl, type Config, type MysqlTarget } from '../config';
+import { toError } from '../errors';
 import type { Logger } from '../logger';
 import { insertDefaultNodeIfNone } from '../metadata/nodes';
 import { createMetadataDb, ensureDatabase, migrateLatest, type MetadataDb } from './metadata-db';
+import { isUnavailable } from './mysql-errors';
+
+/** The metadata DB stayed unreachable for the whole start-up timeout. */
+export class StartupTimeoutError extends Error {}
+
+const FIRST_RETRY_MS = 250;
+const MAX_RETRY_MS = 5_000;
 
 /**
  * Prepares the metadata DB: creates the database if missing, runs migrations and seeds the
  * metadata DB itself as db node `default` when there is no node yet (all under one named lock).
  * Both processes start with it, so whichever comes up first on an empty server sets it up.
+ *
+ * A server that can't be reached yet (it starts after us, a network blip) is waited for, with a
+ * growing pause and one log line per attempt, for up to `startupTimeoutMs` (what counts as
+ * unreachable is mysql-errors.ts's rule, and includes refused credentials); any other failure
+ * ends start-up at once.
  */
-export async function prepareMetadata(config: Config, logger: Logger): Promise<MetadataDb> {
+export async function prepareMetadata(config: Config, logger: Logger, stopping?: AbortSignal): Promise<MetadataDb> {
   const target = parseMysqlUrl(config.mysqlUrl);
+  const deadline = Date.now() + config.startupTimeoutMs;
+  for (let attempt = 1, pauseMs = FIRST_RETRY_MS; ; attempt++, pauseMs = Math.min(pauseMs * 2, MAX_RETRY_MS)) {
+    try {
+      const db = await prepareOnce(config, target, logger);
+      if (attempt > 1) logger.info('metadata database reached', { host: target.host, port: target.port, attempts: attempt });
+      return db;
+    } catch (err) {
+      const left = deadline - Date.now();
+      if (!isUnavailable(err)) throw err;
+      const reason = toError(err).message;
+      if (left <= 0 || stopping?.aborted) {
+        throw new StartupTimeoutError(
+          `the metadata database at ${target.host}:${target.port} stayed unreachable for ${config.startupTimeoutMs} ms (startupTimeoutMs); last error: ${reason}`,
+          { cause: err },
+        );
+      }
+      const retryInMs = Math.min(pauseMs, left);
+      logger.warn('metadata database unreachable; retrying', { host: target.host, port: target.port, attempt, retryInMs, giveUpInMs: left, err: reason });
+      await sleep(retryInMs, undefined, { signal: stopping }).catch(() => undefined);
+    }
+  }
+}
+
+async function prepareOnce(config: Config, target: MysqlTarget, logger: Logger): Promise<MetadataDb> {
   await ensureDatabase(target);
   const db = createMetadataDb(target, config.metadataPoolSize, logger);
   try {
