@@ -34,29 +34,39 @@ function distinct(rnd: () => number, count: number, max: number): number[] {
 
 const DEAD_IDS = [101, 102, 103];
 
-/** Random case: 1-6 topics, 0-20 queues each, 0-8 consumers, owners live, dead or null. */
-function randomCase(rnd: () => number): AssignmentInput {
-  const consumers = distinct(rnd, int(rnd, 0, 8), 20);
-  const topicIds = distinct(rnd, int(rnd, 1, 6), 50);
-  const sizes = topicIds.map(() => int(rnd, 0, 20));
-  const queueIds = distinct(rnd, sizes.reduce((a, b) => a + b, 0), 500);
+/** A random group: `topics` topics of up to `maxQueues` queues (about a third in tier 1, like retry topics), `consumers` consumers, owners live, dead or null. */
+function randomGroup(rnd: () => number, shape: { topics: [number, number]; maxQueues: number; consumers: [number, number] }): AssignmentInput {
+  const consumers = distinct(rnd, int(rnd, ...shape.consumers), 40);
+  const topicIds = distinct(rnd, int(rnd, ...shape.topics), 100);
+  const sizes = topicIds.map(() => int(rnd, 0, shape.maxQueues));
+  const tiers = topicIds.map(() => (rnd() < 0.3 ? 1 : 0));
+  const queueIds = distinct(rnd, sizes.reduce((a, b) => a + b, 0), 2000);
   const owners: (number | null)[] = [null, ...consumers, ...DEAD_IDS];
   const queues: QueueSlot[] = [];
   topicIds.forEach((topicId, t) => {
     for (let i = 0; i < (sizes[t] ?? 0); i++) {
-      queues.push({ queueId: queueIds[queues.length] ?? -1, topicId, owner: owners[int(rnd, 0, owners.length - 1)] ?? null });
+      queues.push({ queueId: queueIds[queues.length] ?? -1, topicId, tier: tiers[t] ?? 0, owner: owners[int(rnd, 0, owners.length - 1)] ?? null });
     }
   });
   return { consumers, queues };
 }
 
+/** Random case: 1-6 topics, 0-20 queues each, 0-8 consumers. */
+const randomCase = (rnd: () => number): AssignmentInput => randomGroup(rnd, { topics: [1, 6], maxQueues: 20, consumers: [0, 8] });
+
+/** Random case with many topics: 10-40 topics, 0-12 queues each, 1-30 consumers. */
+const manyTopicsCase = (rnd: () => number): AssignmentInput => randomGroup(rnd, { topics: [10, 40], maxQueues: 12, consumers: [1, 30] });
+
 /** Runs `check` over many reproducible random cases. */
-function forAll(check: (input: AssignmentInput, rnd: () => number, seed: number) => void, cases = 2000): void {
+function forAll(check: (input: AssignmentInput, rnd: () => number, seed: number) => void, cases = 2000, generate = randomCase): void {
   for (let seed = 1; seed <= cases; seed++) {
     const rnd = mulberry32(seed);
-    check(randomCase(rnd), rnd, seed);
+    check(generate(rnd), rnd, seed);
   }
 }
+
+/** forAll over groups with many topics (fewer cases: each is larger). */
+const forAllManyTopics = (check: (input: AssignmentInput, rnd: () => number, seed: number) => void): void => forAll(check, 300, manyTopicsCase);
 
 /** The same queues with owners replaced by an assignment result. */
 const withOwners = (queues: readonly QueueSlot[], owners: Map<number, number | null>): QueueSlot[] =>
@@ -137,10 +147,37 @@ test('10 one-queue topics over 5 consumers give each consumer 2', () => {
   assert.deepEqual(sortedEntries(new Map(counts(result))), [[1, 2], [2, 2], [3, 2], [4, 2], [5, 2]]);
 });
 
-test('stickiness beats overall spread: extras already held stay put', () => {
-  // Consumer 1 holds the single queue of both topics; balance per topic allows it.
+test('group balance beats stickiness: a consumer holding both one-queue topics hands one over', () => {
+  // Per topic either consumer may hold the single queue, but the group total (2 over 2) says 1 each.
   const result = assignQueues({ consumers: [1, 2], queues: [q(1, 1, 1), q(2, 2, 1)] });
-  assert.deepEqual(sortedEntries(result), [[1, 1], [2, 1]]);
+  assert.deepEqual(sortedEntries(result), [[1, 1], [2, 2]]);
+});
+
+/** Consumers 1..n joining one at a time, each join rebalancing from the previous result (as the broker does). */
+function joinOneByOne(n: number, queues: readonly QueueSlot[]): Map<number, number | null> {
+  let result = new Map<number, number | null>();
+  for (let joined = 1; joined <= n; joined++) result = assignQueues({ consumers: range(1, joined), queues: withOwners(queues, result) });
+  return result;
+}
+
+test('100 consumers joining one by one over 50 topics of 20 queues (and a retry queue each) own 10 or 11 queues, 10 of the topic queues each', () => {
+  const queues = range(1, 50).flatMap((t) => [...range(1, 20).map((i) => q(t * 100 + i, t)), { ...q(t * 100 + 99, 1000 + t), tier: 1 }]);
+  const consumers = range(1, 100);
+  const result = joinOneByOne(100, queues);
+  const totals = counts(result);
+  const topicQueues = counts(result, queues.filter((s) => s.tier === undefined));
+  for (const c of consumers) {
+    assert.ok([10, 11].includes(totals.get(c) ?? 0), `consumer ${c} owns ${totals.get(c)}`);
+    assert.equal(topicQueues.get(c), 10, `consumer ${c}`);
+  }
+});
+
+test('60 consumers joining one by one over 30 topics of 4 queues own 2 each, not 4 consumers owning everything', () => {
+  // Balanced per topic alone, the 4 first consumers would keep a queue of every topic.
+  const queues = range(1, 30).flatMap((t) => range(1, 4).map((i) => q(t * 10 + i, t)));
+  const result = joinOneByOne(60, queues);
+  assert.deepEqual(new Set(counts(result).values()), new Set([2]));
+  assert.equal(counts(result).size, 60);
 });
 
 test('freed and unassigned queues are handed out in queue id order, lowest consumer id first on ties', () => {
@@ -154,6 +191,71 @@ test('duplicate consumer ids are treated as one consumer', () => {
   const result = assignQueues({ consumers: [1, 1, 2], queues: range(1, 4).map((id) => q(id, 1)) });
   assert.deepEqual(sortedEntries(new Map(counts(result))), [[1, 2], [2, 2]]);
 });
+
+// ---- balance rules -------------------------------------------------------------
+
+const isFloorOrCeil = (got: number, total: number, n: number): boolean => got === Math.floor(total / n) || got === Math.ceil(total / n);
+
+/** Asserts the three balance rules: per consumer over the group, over each tier, and over each topic. */
+function assertBalanced({ consumers, queues }: AssignmentInput, result: Map<number, number | null>, label: string): void {
+  const live = [...new Set(consumers)];
+  const groups: [string, QueueSlot[]][] = [['group', [...queues]]];
+  for (const tier of new Set(queues.map((s) => s.tier ?? 0))) groups.push([`tier ${tier}`, queues.filter((s) => (s.tier ?? 0) === tier)]);
+  for (const [topicId, topicQueues] of byTopic(queues)) groups.push([`topic ${topicId}`, topicQueues]);
+  for (const [name, subset] of groups) {
+    const perConsumer = counts(result, subset.length > 0 ? subset : [q(-1, -1)]);
+    for (const c of live) {
+      const got = perConsumer.get(c) ?? 0;
+      assert.ok(isFloorOrCeil(got, subset.length, live.length), `${label} ${name}: consumer ${c} got ${got} of ${subset.length}/${live.length}`);
+    }
+  }
+}
+
+/** Queues whose owner in `result` differs from their owner in the input (unowned or dead-owned queues always move). */
+const movesOf = (queues: readonly QueueSlot[], result: Map<number, number | null>): number => queues.filter((s) => result.get(s.queueId) !== s.owner).length;
+
+function combinations<T>(items: readonly T[], k: number): T[][] {
+  if (k === 0) return [[]];
+  if (items.length < k) return [];
+  const [first, ...rest] = items as [T, ...T[]];
+  return [...combinations(rest, k - 1).map((c) => [first, ...c]), ...combinations(rest, k)];
+}
+
+/**
+ * The fewest moves any balanced assignment needs, by brute force: every way to hand each topic's
+ * extra (m mod n) queues to distinct consumers, kept when the group and tier totals stay balanced.
+ */
+function fewestMoves({ consumers, queues }: AssignmentInput): number {
+  const live = [...new Set(consumers)].sort((a, b) => a - b);
+  const n = live.length;
+  const topics = [...byTopic(queues).values()];
+  const tierOf = (slots: QueueSlot[]): number => slots[0]?.tier ?? 0;
+  let best = Infinity;
+  const share = new Map<string, number>(); // `${consumer}:${topicIndex}` → quota
+  const visit = (t: number): void => {
+    if (t === topics.length) {
+      const total = (c: number, tier?: number): number =>
+        topics.reduce((sum, slots, i) => sum + (tier === undefined || tierOf(slots) === tier ? (share.get(`${c}:${i}`) ?? 0) : 0), 0);
+      for (const c of live) {
+        if (!isFloorOrCeil(total(c), queues.length, n)) return;
+        for (const tier of [0, 1]) if (!isFloorOrCeil(total(c, tier), queues.filter((s) => (s.tier ?? 0) === tier).length, n)) return;
+      }
+      let moves = queues.filter((s) => s.owner === null || !live.includes(s.owner)).length;
+      topics.forEach((slots, i) => {
+        for (const c of live) moves += Math.max(0, slots.filter((s) => s.owner === c).length - (share.get(`${c}:${i}`) ?? 0));
+      });
+      best = Math.min(best, moves);
+      return;
+    }
+    const slots = topics[t] ?? [];
+    for (const extra of combinations(live, slots.length % n)) {
+      for (const c of live) share.set(`${c}:${t}`, Math.floor(slots.length / n) + (extra.includes(c) ? 1 : 0));
+      visit(t + 1);
+    }
+  };
+  visit(0);
+  return best;
+}
 
 // ---- properties ----------------------------------------------------------------
 
@@ -170,24 +272,26 @@ test('property: every queue gets exactly one entry in the result', () => {
   });
 });
 
-test('property: within each topic every consumer gets floor(m/n) or ceil(m/n) queues', () => {
-  forAll(({ consumers, queues }, _rnd, seed) => {
-    if (consumers.length === 0) return; // covered by the previous property
-    const result = assignQueues({ consumers, queues });
-    for (const [topicId, topicQueues] of byTopic(queues)) {
-      const m = topicQueues.length;
-      const n = consumers.length;
-      const perConsumer = counts(result, topicQueues);
-      for (const c of consumers) {
-        const got = perConsumer.get(c) ?? 0;
-        assert.ok(got === Math.floor(m / n) || got === Math.ceil(m / n), `seed ${seed} topic ${topicId}: ${c} got ${got} of ${m}/${n}`);
-      }
-    }
+test('property: from any start, every consumer gets floor or ceil of the group total, of each tier and of each topic', () => {
+  forAll((input, _rnd, seed) => {
+    if (input.consumers.length > 0) assertBalanced(input, assignQueues(input), `seed ${seed}`);
   });
+});
+
+test('property (many topics): from any start, every consumer gets floor or ceil of the group total, of each tier and of each topic', () => {
+  forAllManyTopics((input, _rnd, seed) => assertBalanced(input, assignQueues(input), `seed ${seed}`));
 });
 
 test('property: result does not depend on input order', () => {
   forAll(({ consumers, queues }, rnd, seed) => {
+    const a = assignQueues({ consumers, queues });
+    const b = assignQueues({ consumers: shuffle(rnd, consumers), queues: shuffle(rnd, queues) });
+    assert.deepEqual(sortedEntries(b), sortedEntries(a), `seed ${seed}`);
+  });
+});
+
+test('property (many topics): result does not depend on input order', () => {
+  forAllManyTopics(({ consumers, queues }, rnd, seed) => {
     const a = assignQueues({ consumers, queues });
     const b = assignQueues({ consumers: shuffle(rnd, consumers), queues: shuffle(rnd, queues) });
     assert.deepEqual(sortedEntries(b), sortedEntries(a), `seed ${seed}`);
@@ -208,48 +312,64 @@ test('property: from any start, each consumer keeps min(current, new share) of i
   });
 });
 
-test('property: a stable assignment is left unchanged', () => {
-  forAll(({ consumers, queues }, _rnd, seed) => {
+test('property (many topics): a stable assignment is left unchanged', () => {
+  forAllManyTopics(({ consumers, queues }, _rnd, seed) => {
     const stable = assignQueues({ consumers, queues });
     const again = assignQueues({ consumers, queues: withOwners(queues, stable) });
     assert.deepEqual(sortedEntries(again), sortedEntries(stable), `seed ${seed}`);
   });
 });
 
-test('property: a joining consumer takes only its share, and only it receives moved queues', () => {
-  let nonTrivial = 0;
-  forAll(({ consumers, queues }, _rnd, seed) => {
-    const stable = assignQueues({ consumers, queues });
-    const newcomer = 50; // never among the random consumer ids (1..20) or dead ids
-    const after = assignQueues({ consumers: [...consumers, newcomer], queues: withOwners(queues, stable) });
-    const changed = moved(stable, after);
-    assert.equal(changed.length, counts(after).get(newcomer) ?? 0, `seed ${seed}`);
-    for (const id of changed) assert.equal(after.get(id), newcomer, `seed ${seed}: queue ${id}`);
-    if (changed.length > 0) nonTrivial++;
-  });
-  assert.ok(nonTrivial > 1000, `only ${nonTrivial} joins moved any queue`);
+/** Small groups (1-4 consumers, 1-3 topics of 0-5 queues) that brute force can still search. */
+const smallCase = (rnd: () => number): AssignmentInput => randomGroup(rnd, { topics: [1, 3], maxQueues: 5, consumers: [1, 4] });
+
+test('property: from any start, no balanced assignment moves fewer queues (brute force)', () => {
+  forAll((input, _rnd, seed) => {
+    assert.equal(movesOf(input.queues, assignQueues(input)), fewestMoves(input), `seed ${seed}`);
+  }, 1500, smallCase);
 });
 
-test('property: a leaving consumer releases only its own queues', () => {
-  let checked = 0;
+test('property: a join moves the fewest queues possible, and at least the newcomer gets its share (brute force)', () => {
+  let moving = 0;
+  forAll(({ consumers, queues }, _rnd, seed) => {
+    const stable = withOwners(queues, assignQueues({ consumers, queues }));
+    const joined = { consumers: [...consumers, 50], queues: stable }; // 50 is never a random consumer id
+    const after = assignQueues(joined);
+    const moves = movesOf(stable, after);
+    assert.equal(moves, fewestMoves(joined), `seed ${seed}`);
+    assert.ok(moves >= (counts(after).get(50) ?? 0), `seed ${seed}`);
+    if (moves > 0) moving++;
+  }, 1500, smallCase);
+  assert.ok(moving > 500, `only ${moving} joins moved any queue`);
+});
+
+test('property: a leave moves the fewest queues possible, and its queues all move (brute force)', () => {
+  let moving = 0;
   forAll(({ consumers, queues }, rnd, seed) => {
-    if (consumers.length === 0) return;
-    const stable = assignQueues({ consumers, queues });
+    const stable = withOwners(queues, assignQueues({ consumers, queues }));
     const leaver = consumers[int(rnd, 0, consumers.length - 1)];
-    const after = assignQueues({ consumers: consumers.filter((c) => c !== leaver), queues: withOwners(queues, stable) });
-    for (const id of moved(stable, after)) assert.equal(stable.get(id), leaver, `seed ${seed}: queue ${id}`);
+    const left = { consumers: consumers.filter((c) => c !== leaver), queues: stable };
+    if (left.consumers.length === 0) return;
+    const after = assignQueues(left);
+    assert.equal(movesOf(stable, after), fewestMoves(left), `seed ${seed}`);
     for (const [id, owner] of after) assert.notEqual(owner, leaver, `seed ${seed}: queue ${id}`);
-    if ((counts(stable).get(leaver ?? -1) ?? 0) > 0) checked++;
-  });
-  assert.ok(checked > 1000, `only ${checked} leavers owned any queue`);
+    if (stable.some((s) => s.owner === leaver)) moving++;
+  }, 1500, smallCase);
+  assert.ok(moving > 500, `only ${moving} leavers owned any queue`);
 });
 
-test('property: from scratch, total queues per consumer differ by at most 1', () => {
-  forAll(({ consumers, queues }, _rnd, seed) => {
-    if (consumers.length === 0) return;
-    const result = assignQueues({ consumers, queues: queues.map((s) => ({ ...s, owner: null })) });
-    const totals = counts(result);
-    const values = consumers.map((c) => totals.get(c) ?? 0);
-    assert.ok(Math.max(...values) - Math.min(...values) <= 1, `seed ${seed}: ${values.join(',')}`);
+test('property (many topics): in a join only the newcomer gains queues overall, and a leave only hands out the leaver\'s', () => {
+  // Balance within each topic can force an old consumer to trade one topic's queue for another's,
+  // but never to end up with more queues than before a join or fewer than before a leave.
+  forAllManyTopics(({ consumers, queues }, rnd, seed) => {
+    const before = assignQueues({ consumers, queues });
+    const stable = withOwners(queues, before);
+    const joined = assignQueues({ consumers: [...consumers, 50], queues: stable });
+    for (const c of consumers) assert.ok((counts(joined).get(c) ?? 0) <= (counts(before).get(c) ?? 0), `seed ${seed}: join, consumer ${c}`);
+    const leaver = consumers[int(rnd, 0, consumers.length - 1)];
+    const stayers = consumers.filter((c) => c !== leaver);
+    if (stayers.length === 0) return;
+    const left = assignQueues({ consumers: stayers, queues: stable });
+    for (const c of stayers) assert.ok((counts(left).get(c) ?? 0) >= (counts(before).get(c) ?? 0), `seed ${seed}: leave, consumer ${c}`);
   });
 });

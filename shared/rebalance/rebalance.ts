@@ -34,10 +34,12 @@ export async function rebalanceGroup(db: Knex, groupId: number, sessionTimeoutMs
       const readable = new Set(queues.filter((q) => q.readable).map((q) => q.id));
       const rows = await offsetsOfGroup(trx, groupId);
 
+      // The group's retry topics are balanced as a tier of their own, so they never stand in for real queues.
+      const retryTopics = new Set(subscriptions.map((s) => s.retryTopicId).filter((id) => id !== null));
       const assignable = rows.filter((r) => readable.has(r.queueId));
       const wanted = assignQueues({
         consumers,
-        queues: assignable.map((r) => ({ queueId: r.queueId, topicId: r.topicId, owner: r.consumerId })),
+        queues: assignable.map((r) => ({ queueId: r.queueId, topicId: r.topicId, owner: r.consumerId, tier: retryTopics.has(r.topicId) ? 1 : 0 })),
       });
       const changes: { queueId: number; owner: number | null }[] = [];
       for (const row of rows) {
