@@ -15,8 +15,11 @@ import { checkJsonDepth } from './http/json-depth';
 import { Producer } from './produce/producer';
 import { produceRoutes } from './produce/routes';
 import { QueueSignals } from './signals';
-import { declareCounters, Metrics } from './metrics';
-import { hotRoutes } from './hot-routes';
+import { Metrics } from './metrics';
+import { registerGauges } from './gauges/register';
+import { mountRoutes, type ApiRoute } from './http/route-table';
+import { opsRoutes } from './ops-routes';
+import { HOT_ROUTES, hotRoutes } from './hot-routes';
 import { Scheduler } from './schedule/scheduler';
 import { errorAnswer, sendJson } from './http/raw-json';
 import { BrokerError } from '../shared/errors';
@@ -37,33 +40,25 @@ export interface Broker {
 /** Moved to shared/ (portal-jobs prepares the metadata DB the same way); re-exported for callers here. */
 export { prepareMetadata };
 
-export function buildApp(ctx: BrokerContext, isReady: () => Promise<boolean>): express.Express {
+/** Every route of the HTTP API: the express app and /api/v1/openapi.json are both built from this. */
+export function apiRoutes(ctx: BrokerContext, isReady: () => Promise<boolean>): ApiRoute[] {
+  return [...opsRoutes(ctx, isReady), ...Object.values(HOT_ROUTES), ...adminRoutes(ctx), ...messageRoutes(ctx), ...produceRoutes(ctx), ...consumeRoutes(ctx)];
+}
+
+export function buildApp(ctx: BrokerContext, routes: readonly ApiRoute[]): express.Express {
   const app = express();
   app.disable('x-powered-by');
   // Weak ETags hash every response body (sha1): wasted work for an API whose answers are never cached.
   app.set('etag', false);
   app.set('trust proxy', false);
-  app.use(requestContext(ctx.logger));
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const ready = await isReady().catch(() => false);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready' });
-  });
-  app.get('/metrics', (_req, res) => {
-    res.type('text/plain; version=0.0.4').send(ctx.metrics.text());
-  });
+  app.use(requestContext(ctx.logger, ctx.metrics.requestSeconds));
   app.use(requireJsonBody);
   app.use(express.json({ limit: ctx.config.maxRequestBytes, strict: false, type: 'application/json' }));
   app.use((req, _res, next) => {
     checkJsonDepth(req.body);
     next();
   });
-  app.use('/api/v1/admin', adminRoutes(ctx));
-  app.use('/api/v1/admin', messageRoutes(ctx));
-  app.use('/api/v1/topics', produceRoutes(ctx));
-  app.use('/api/v1/groups', consumeRoutes(ctx));
+  mountRoutes(app, routes);
   app.use(notFoundHandler);
   app.use(errorHandler(ctx.logger));
   return app;
@@ -118,19 +113,17 @@ export async function startBroker(config: Config, logger: Logger = createLogger(
   const catalog = new Catalog(db, logger, config.metadataRefreshMs);
   const closing = new AbortController();
   const metrics = new Metrics();
-  declareCounters(metrics);
   const ctx: BrokerContext = { config, logger, db, nodes, catalog, signals: new QueueSignals(), ownership: new OwnershipHints(), prefetches: prefetchesFor(config), waitingPulls: new WaitingPulls(), closing: closing.signal, metrics };
   await catalog.start();
   const producer = new Producer(ctx);
-  metrics.gauge('tablemq_produce_pending_bytes', 'Bytes accepted by produce requests and not yet committed', () => producer.budget.pendingBytes);
-  metrics.gauge('tablemq_pulls_waiting', 'Long-polling pulls waiting on this broker for messages', () => ctx.waitingPulls.size);
-  metrics.gauge('tablemq_pull_prefetched_bytes', 'Message bytes read ahead for consumers and not yet handed out', () => ctx.prefetches.heldBytes);
+  registerGauges(ctx, producer);
   const scheduler = new Scheduler(ctx, producer);
   scheduler.start();
-  const app = buildApp(ctx, async () => {
+  const routes = apiRoutes(ctx, async () => {
     await db.raw('SELECT 1');
     return true;
   });
+  const app = buildApp(ctx, routes);
 
   const hot = hotRoutes(ctx, producer);
   handle = (req, res) => {

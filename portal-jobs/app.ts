@@ -9,6 +9,8 @@ import type { JobsContext } from './context';
 import { JOBS } from './jobs';
 import { runJob, type RunOutcome } from './run-job';
 import { JobScheduler } from './scheduler';
+import { JobsMetrics } from './metrics';
+import { startJobsHttp, type JobsHttp } from './http';
 
 export interface PortalJobs {
   ctx: JobsContext;
@@ -17,7 +19,9 @@ export interface PortalJobs {
   runOnce(job: JobName): Promise<RunOutcome>;
   /** Tells running jobs (scheduled or runOnce) to stop at their next step; they record that. */
   interrupt(): void;
-  /** Interrupts, stops the scheduler, waits for running jobs, and closes the pools. */
+  /** Serves /healthz and /metrics on `jobsPort`; answers the port bound. */
+  startHttp(): Promise<number>;
+  /** Interrupts, stops the scheduler, waits for running jobs, closes the HTTP server and the pools. */
   stop(): Promise<void>;
 }
 
@@ -35,20 +39,27 @@ export async function createPortalJobs(config: Config, logger: Logger): Promise<
   // Jobs work one queue at a time, so a few connections per node suffice. Their statements are
   // bounded by the batch size, not by the produce path's short statement timeout.
   const nodes = new NodePools({ poolSize: Math.min(config.nodePoolSize, 4), statementTimeoutMs: config.cleanupStatementTimeoutMs, logger });
-  const ctx: JobsContext = { config, logger, db, nodes, holder: holderName() };
+  const ctx: JobsContext = { config, logger, db, nodes, holder: holderName(), metrics: new JobsMetrics(Object.keys(JOBS)) };
   const interrupted = new AbortController();
   const interrupt = () => interrupted.abort(new Error('portal-jobs is stopping'));
   const scheduler = new JobScheduler(ctx, Object.values(JOBS), interrupted.signal);
 
+  let http: JobsHttp | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       interrupt();
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
       await Promise.race([scheduler.stop(), timeout]);
+      await http?.close();
       await nodes.closeAll();
       await db.destroy();
     })());
 
-  return { ctx, scheduler, runOnce: (job) => runJob(ctx, JOBS[job], { kind: 'manual' }, interrupted.signal), interrupt, stop };
+  const startHttp = async () => {
+    http ??= await startJobsHttp(ctx);
+    return http.port;
+  };
+
+  return { ctx, scheduler, startHttp, runOnce: (job) => runJob(ctx, JOBS[job], { kind: 'manual' }, interrupted.signal), interrupt, stop };
 }

@@ -74,6 +74,7 @@ async function main(): Promise<void> {
     process.exit(exitCodeOf(args.job, outcome));
   }
 
+  await app.startHttp();
   app.scheduler.start();
   logger.info('portal-jobs started', { holder: app.ctx.holder, schedule: app.scheduler.schedule });
   let stopping = false;

@@ -24,11 +24,25 @@ export type RunOutcome =
  * the first one already finished and released the lease.
  */
 export async function runJob(ctx: JobsContext, job: JobDefinition, trigger: RunTrigger, stopping?: AbortSignal): Promise<RunOutcome> {
+  const outcome = await runUnderLease(ctx, job, trigger, stopping);
+  const { metrics } = ctx;
+  if (outcome.kind === 'finished') {
+    metrics.runs.inc({ job: job.name, outcome: outcome.status });
+    metrics.runSeconds.observe({ job: job.name, status: outcome.status }, outcome.durationMs / 1000);
+    if (outcome.status === 'succeeded') metrics.lastSuccess.set({ job: job.name }, Date.now() / 1000);
+  } else {
+    metrics.runs.inc({ job: job.name, outcome: outcome.kind === 'lease-held' ? 'lease_held' : 'already_ran' });
+  }
+  return outcome;
+}
+
+async function runUnderLease(ctx: JobsContext, job: JobDefinition, trigger: RunTrigger, stopping?: AbortSignal): Promise<RunOutcome> {
   const lease = await acquireLease(ctx, job.name);
   if (!lease) {
     const current = await findLease(ctx.db, job.name).catch(() => undefined);
     return { kind: 'lease-held', holder: current?.holder ?? null, until: current?.expiresAt ?? null };
   }
+  ctx.metrics.leaseHeld.set({ job: job.name }, 1);
   try {
     const abandoned = await failAbandonedRuns(ctx.db, job.name, ctx.holder, {
       counts: {},
@@ -60,5 +74,6 @@ export async function runJob(ctx: JobsContext, job: JobDefinition, trigger: RunT
     return { kind: 'finished', runId, status, counts, durationMs, ...(error ? { error: error.message } : {}) };
   } finally {
     await lease.release();
+    ctx.metrics.leaseHeld.set({ job: job.name }, 0);
   }
 }

@@ -47,6 +47,8 @@ export interface Config {
   maxDelayMs: number;
   schedulerPollMs: number;
   schedulerBatchSize: number;
+  metricsRefreshMs: number;
+  jobsPort: number;
 }
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
@@ -94,6 +96,8 @@ export const DEFAULT_CONFIG: Config = {
   maxDelayMs: 7 * 24 * 3600 * 1000,
   schedulerPollMs: 200,
   schedulerBatchSize: 500,
+  metricsRefreshMs: 5_000,
+  jobsPort: 8081,
 };
 
 /** Environment variable for each key: camelCase → TABLEMQ_SNAKE_CASE. */
@@ -152,6 +156,9 @@ const configSchema = {
     maxDelayMs: int(0),
     schedulerPollMs: int(10, 60_000),
     schedulerBatchSize: int(1, 10_000),
+    // Lag and the schedule backlog read the databases; scrapes within this reuse one read.
+    metricsRefreshMs: int(0, 3_600_000),
+    jobsPort: int(0, 65535),
   },
 } as const;
 

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { freshDatabase } from './helpers/db';
-import { METRIC } from '../broker/metrics';
 import { createTopic, produceSpread, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
 
 let t: TestBroker;
@@ -106,6 +105,18 @@ describe('topics', () => {
   });
 });
 
+/** The counters dashboards already use: their names must never change. */
+const COUNTERS = [
+  'tablemq_messages_produced_total',
+  'tablemq_insert_statements_total',
+  'tablemq_produce_writes_total',
+  'tablemq_messages_pulled_total',
+  'tablemq_pull_prefetch_used_total',
+  'tablemq_offset_commits_total',
+  'tablemq_id_holes_skipped_total',
+  'tablemq_produce_overloaded_total',
+];
+
 describe('metrics', () => {
   test('every counter is listed from the start, and those without labels read 0 before they first count', async () => {
     const fresh = await startTestBroker('metricsfresh');
@@ -113,7 +124,7 @@ describe('metrics', () => {
       const res = await fresh.api.get('/metrics');
       assert.equal(res.status, 200);
       const text = res.body as string;
-      for (const [name] of Object.values(METRIC)) assert.match(text, new RegExp(`^# HELP ${name} `, 'm'), name);
+      for (const name of COUNTERS) assert.match(text, new RegExp(`^# HELP ${name} `, 'm'), name);
       for (const name of ['tablemq_pull_prefetch_used_total', 'tablemq_offset_commits_total', 'tablemq_produce_overloaded_total']) {
         assert.match(text, new RegExp(`^${name} 0$`, 'm'), name);
       }

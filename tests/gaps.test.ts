@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createGroup, createTopic, drain, joinGroup, produce, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
 import { sqlClient } from './helpers/db';
+import { sampleSum, scrape } from './helpers/metrics';
 
 let t: TestBroker;
 before(async () => {
@@ -20,7 +21,7 @@ async function setup(label: string) {
   const created = await createTopic(t.api, topic, 1);
   await createGroup(t.api, group, [topic]);
   const consumer = await joinGroup(t.api, group, 'c');
-  return { topic, table: created.queues[0]!.table, consumer };
+  return { topic, table: created.queues[0]!.table, queueId: created.queues[0]!.id, consumer };
 }
 
 describe('id holes', () => {
@@ -43,7 +44,7 @@ describe('id holes', () => {
   });
 
   test('a rolled-back insert leaves a hole that is passed once older than the grace period', async () => {
-    const { topic, table, consumer } = await setup('rollback');
+    const { topic, table, queueId, consumer } = await setup('rollback');
     await produce(t.api, topic, [{ body: 'a' }]);
     const writer = await sqlClient(t.database.name);
     await writer.conn.query('START TRANSACTION');
@@ -54,10 +55,13 @@ describe('id holes', () => {
 
     const first = await consumer.pulled();
     assert.deepEqual(first.messages.map((m) => m.body), ['a'], 'stops at the young hole');
+    assert.ok(sampleSum(await scrape(t.api), 'tablemq_id_holes_waited_total', { queue: queueId }) >= 1, 'the wait is counted');
+    assert.equal(sampleSum(await scrape(t.api), 'tablemq_id_holes_skipped_total', { queue: queueId }), 0);
     await consumer.commit(first.positions);
     await sleep(1700);
     const rest = await drain(consumer, 2, 3000);
     assert.deepEqual(rest.map((m) => m.body), ['b', 'c']);
+    assert.equal(sampleSum(await scrape(t.api), 'tablemq_id_holes_skipped_total', { queue: queueId }), 1, 'then the pass');
   });
 
   test('a consumer whose offset fell below deleted history continues from the oldest remaining message', async () => {

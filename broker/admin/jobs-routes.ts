@@ -1,19 +1,15 @@
-import { Router } from 'express';
 import { JOB_NAMES } from '../../shared/jobs/names';
 import { jobsWithRuns, listLeases, recentJobRuns, type JobLease, type JobRunRow } from '../../shared/metadata/jobs';
 import type { BrokerContext } from '../context';
-import { validator } from '../http/validation';
+import { route, type ApiRoute } from '../http/route-table';
 
 const DEFAULT_RUNS = 10;
 
-const checkQuery = validator<{ runs?: string }>(
-  {
-    type: 'object',
-    properties: { runs: { type: 'string', pattern: '^(100|[1-9][0-9]?)$' } },
-    additionalProperties: false,
-  },
-  'query string (runs: 1..100)',
-);
+const jobsQuerySchema = {
+  type: 'object',
+  properties: { runs: { type: 'integer', minimum: 1, maximum: 100, description: 'How many recent runs of each job (default 10)' } },
+  additionalProperties: false,
+} as const;
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
@@ -42,22 +38,28 @@ function describeRun(run: JobRunRow) {
  * GET /api/v1/admin/jobs[?runs=N]: each portal-jobs job with its lease (the current holder when
  * `held`) and its last N runs from job_run, newest first.
  */
-export function jobsRoutes(ctx: BrokerContext): Router {
-  const r = Router();
-  r.get('/jobs', async (req, res) => {
-    const query = checkQuery({ ...req.query });
-    const limit = query.runs === undefined ? DEFAULT_RUNS : Number(query.runs);
-    const leases = new Map((await listLeases(ctx.db)).map((l) => [l.job, l]));
-    // Known jobs first, even before their first run; then any other name found in the tables.
-    const names = [...new Set<string>([...JOB_NAMES, ...leases.keys(), ...(await jobsWithRuns(ctx.db))])];
-    const jobs = await Promise.all(
-      names.map(async (name) => ({
-        name,
-        lease: describeLease(leases.get(name)),
-        lastRuns: (await recentJobRuns(ctx.db, name, limit)).map(describeRun),
-      })),
-    );
-    res.json({ jobs });
-  });
-  return r;
+export function jobsRoutes(ctx: BrokerContext): ApiRoute[] {
+  return [
+    route<undefined, { runs?: number }>({
+      method: 'get',
+      path: '/api/v1/admin/jobs',
+      tag: 'jobs',
+      summary: 'Each portal-jobs job with its lease and its last runs, newest first',
+      query: jobsQuerySchema,
+      handler: async (_req, res, { query }) => {
+        const limit = query.runs ?? DEFAULT_RUNS;
+        const leases = new Map((await listLeases(ctx.db)).map((l) => [l.job, l]));
+        // Known jobs first, even before their first run; then any other name found in the tables.
+        const names = [...new Set<string>([...JOB_NAMES, ...leases.keys(), ...(await jobsWithRuns(ctx.db))])];
+        const jobs = await Promise.all(
+          names.map(async (name) => ({
+            name,
+            lease: describeLease(leases.get(name)),
+            lastRuns: (await recentJobRuns(ctx.db, name, limit)).map(describeRun),
+          })),
+        );
+        res.json({ jobs });
+      },
+    }),
+  ];
 }

@@ -1,14 +1,15 @@
-import { Router } from 'express';
 import type { StoredMessage } from '../../shared/messages/message';
 import type { BrokerContext } from '../context';
-import { parseCursor, queryValidator } from '../http/query';
-import { checkName, validator } from '../http/validation';
+import { parseCursor } from '../http/query';
+import { route, type ApiRoute } from '../http/route-table';
+import { checkName } from '../http/validation';
 import { ORIGIN_HEADERS } from '../consume/fail';
 import { messageRefSchema } from '../consume/schemas';
 import { actorOf } from './actor';
 import { listDeadMessages, lookupMessages, purgeDead, resendDead, type DeadSelection } from './message-service';
 
-const lookupQuery = queryValidator<{ queueId?: number; id?: number; key?: string; from?: string; to?: string; limit: number; after?: string }>({
+interface LookupQuery { queueId?: number; id?: number; key?: string; from?: string; to?: string; limit: number; after?: string }
+const lookupQuerySchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -20,17 +21,18 @@ const lookupQuery = queryValidator<{ queueId?: number; id?: number; key?: string
     limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
     after: { type: 'string', description: 'Cursor from the previous page ("queueId:id")' },
   },
-});
+} as const;
 
-const deadQuery = queryValidator<{ topic?: string; limit: number; after?: string }>({
+interface DeadQuery { topic?: string; limit: number; after?: string }
+const deadQuerySchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
     topic: { type: 'string', description: 'Only the dead topic of this source topic' },
     limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
-    after: { type: 'string' },
+    after: { type: 'string', description: 'Cursor from the previous page ("queueId:id")' },
   },
-});
+} as const;
 
 export const deadSelectionSchema = {
   type: 'object',
@@ -46,7 +48,6 @@ export const deadSelectionSchema = {
     all: { type: 'boolean', description: 'Every dead message (of `topic`, if given)' },
   },
 } as const;
-const checkSelection = validator<DeadSelection>(deadSelectionSchema);
 
 function messageObject(topic: string, queueId: number, m: StoredMessage) {
   const headers = m.headers ? (JSON.parse(m.headers) as Record<string, string>) : null;
@@ -65,30 +66,53 @@ function messageObject(topic: string, queueId: number, m: StoredMessage) {
   };
 }
 
-/** Admin message lookups and dead-letter operations (mounted under /api/v1/admin). */
-export function messageRoutes(ctx: BrokerContext): Router {
-  const r = Router();
-
-  r.get('/topics/:topic/messages', async (req, res) => {
-    const q = lookupQuery(req.query);
-    const page = await lookupMessages(ctx, checkName('topic', req.params.topic), { ...q, after: parseCursor(q.after) });
-    res.json({ messages: page.messages.map((m) => messageObject(page.topic.name, m.queueId, m)), next: page.next });
-  });
-
-  r.get('/groups/:group/dead-messages', async (req, res) => {
-    const q = deadQuery(req.query);
-    const pages = await listDeadMessages(ctx, checkName('group', req.params.group), { topic: q.topic, limit: q.limit, after: parseCursor(q.after) });
-    const messages = pages.flatMap((p) => p.page.messages.map((m) => messageObject(p.deadTopic, m.queueId, m)));
-    res.json({ messages, next: pages.find((p) => p.page.next !== null)?.page.next ?? null });
-  });
-
-  r.post('/groups/:group/dead-messages/resend', async (req, res) => {
-    res.json(await resendDead(ctx, checkName('group', req.params.group), checkSelection(req.body), actorOf(req)));
-  });
-
-  r.post('/groups/:group/dead-messages/purge', async (req, res) => {
-    res.json(await purgeDead(ctx, checkName('group', req.params.group), checkSelection(req.body), actorOf(req)));
-  });
-
-  return r;
+/** Admin message lookups and dead-letter operations. */
+export function messageRoutes(ctx: BrokerContext): ApiRoute[] {
+  return [
+    route<undefined, LookupQuery>({
+      method: 'get',
+      path: '/api/v1/admin/topics/:topic/messages',
+      tag: 'messages',
+      summary: 'Look messages of a topic up by queue and id, key or time range, a page at a time',
+      query: lookupQuerySchema,
+      handler: async (req, res, { query: q }) => {
+        const page = await lookupMessages(ctx, checkName('topic', req.params.topic as string), { ...q, after: parseCursor(q.after) });
+        res.json({ messages: page.messages.map((m) => messageObject(page.topic.name, m.queueId, m)), next: page.next });
+      },
+    }),
+    route<undefined, DeadQuery>({
+      method: 'get',
+      path: '/api/v1/admin/groups/:group/dead-messages',
+      tag: 'dead messages',
+      summary: "A page of a group's dead messages (those that ran out of retries), with the failure reason",
+      query: deadQuerySchema,
+      handler: async (req, res, { query: q }) => {
+        const pages = await listDeadMessages(ctx, checkName('group', req.params.group as string), { topic: q.topic, limit: q.limit, after: parseCursor(q.after) });
+        const messages = pages.flatMap((p) => p.page.messages.map((m) => messageObject(p.deadTopic, m.queueId, m)));
+        res.json({ messages, next: pages.find((p) => p.page.next !== null)?.page.next ?? null });
+      },
+    }),
+    route<DeadSelection>({
+      method: 'post',
+      path: '/api/v1/admin/groups/:group/dead-messages/resend',
+      tag: 'dead messages',
+      summary: 'Send dead messages back to their source topic (retry count reset)',
+      body: deadSelectionSchema,
+      example: { request: { topic: 'orders', all: true } },
+      handler: async (req, res, { body }) => {
+        res.json(await resendDead(ctx, checkName('group', req.params.group as string), body, actorOf(req)));
+      },
+    }),
+    route<DeadSelection>({
+      method: 'post',
+      path: '/api/v1/admin/groups/:group/dead-messages/purge',
+      tag: 'dead messages',
+      summary: 'Delete dead messages for good',
+      body: deadSelectionSchema,
+      example: { request: { messages: [{ queueId: 9, id: 3 }] } },
+      handler: async (req, res, { body }) => {
+        res.json(await purgeDead(ctx, checkName('group', req.params.group as string), body, actorOf(req)));
+      },
+    }),
+  ];
 }

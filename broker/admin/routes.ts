@@ -1,6 +1,6 @@
-import { Router } from 'express';
 import type { BrokerContext } from '../context';
-import { checkName, parseId, validator } from '../http/validation';
+import { route, type ApiRoute } from '../http/route-table';
+import { checkName, parseId } from '../http/validation';
 import { actorOf } from './actor';
 import { jobsRoutes } from './jobs-routes';
 import { scheduledRoutes } from './scheduled-routes';
@@ -16,86 +16,206 @@ interface CreateTopicBody { name: string; queues: number; retentionHours?: numbe
 interface GroupBody { name: string; mode?: 'cluster' | 'broadcast'; maxRetries?: number }
 interface SubscribeBody { topic: string; start?: 'latest' | 'earliest'; tags?: string[]; maxRetries?: number; backoffMs?: number[] }
 
-const check = {
-  addDbNode: validator<AddDbNodeBody>(schemas.addDbNodeSchema),
-  createQueues: validator<{ count: number }>(schemas.createQueuesSchema),
-  createTopic: validator<CreateTopicBody>(schemas.createTopicSchema),
-  expandTopic: validator<{ queues: number; dbNode?: string }>(schemas.expandTopicSchema),
-  queueFlags: validator<{ readable?: boolean; writable?: boolean }>(schemas.queueFlagsSchema),
-  createGroup: validator<GroupBody>(schemas.createGroupSchema),
-  subscribe: validator<SubscribeBody>(schemas.subscribeSchema),
-  resetOffsets: validator<{ topic: string; to: ResetTarget }>(schemas.resetOffsetsSchema),
-};
+const ADMIN = '/api/v1/admin';
 
 /** /api/v1/admin: db nodes, queues, topics, groups. Every change is audited by the services. */
-export function adminRoutes(ctx: BrokerContext): Router {
-  const r = Router();
+export function adminRoutes(ctx: BrokerContext): ApiRoute[] {
+  return [
+    route<AddDbNodeBody>({
+      method: 'post',
+      path: `${ADMIN}/db-nodes`,
+      tag: 'db nodes',
+      summary: 'Register a message DB node (probed before it is saved)',
+      body: schemas.addDbNodeSchema,
+      status: 201,
+      example: { request: { name: 'node-b', host: '10.0.0.7', port: 3306, database: 'tablemq_msgs', user: 'tablemq', password: 'secret' } },
+      handler: async (req, res, { body }) => {
+        res.status(201).json(await addDbNode(ctx, body, actorOf(req)));
+      },
+    }),
+    route({
+      method: 'get',
+      path: `${ADMIN}/db-nodes`,
+      tag: 'db nodes',
+      summary: 'List message DB nodes with their queue counts',
+      handler: async (_req, res) => {
+        res.json(await listNodes(ctx));
+      },
+    }),
+    route({
+      method: 'get',
+      path: `${ADMIN}/db-nodes/:node`,
+      tag: 'db nodes',
+      summary: 'One message DB node',
+      handler: async (req, res) => {
+        res.json(describeNode(await requireNode(ctx, checkName('dbNode', req.params.node as string))));
+      },
+    }),
+    route<{ count: number }>({
+      method: 'post',
+      path: `${ADMIN}/db-nodes/:node/queues`,
+      tag: 'db nodes',
+      summary: 'Create spare queue tables on a node (topics take them when created or expanded)',
+      body: schemas.createQueuesSchema,
+      status: 201,
+      example: { request: { count: 8 } },
+      handler: async (req, res, { body }) => {
+        res.status(201).json(await addSpareQueues(ctx, checkName('dbNode', req.params.node as string), body.count, actorOf(req)));
+      },
+    }),
 
-  r.post('/db-nodes', async (req, res) => {
-    res.status(201).json(await addDbNode(ctx, check.addDbNode(req.body), actorOf(req)));
-  });
-  r.get('/db-nodes', async (_req, res) => {
-    res.json(await listNodes(ctx));
-  });
-  r.get('/db-nodes/:node', async (req, res) => {
-    res.json(describeNode(await requireNode(ctx, checkName('dbNode', req.params.node))));
-  });
-  r.post('/db-nodes/:node/queues', async (req, res) => {
-    const { count } = check.createQueues(req.body);
-    res.status(201).json(await addSpareQueues(ctx, checkName('dbNode', req.params.node), count, actorOf(req)));
-  });
+    route<CreateTopicBody>({
+      method: 'post',
+      path: `${ADMIN}/topics`,
+      tag: 'topics',
+      summary: 'Create a topic with a number of queues (tables)',
+      body: schemas.createTopicSchema,
+      status: 201,
+      example: {
+        request: { name: 'orders', queues: 4 },
+        response: { id: 1, name: 'orders', kind: 'normal', retentionHours: 168, maxMessageBytes: 1048576, queues: [{ id: 1, table: 'q_1', dbNode: 'default', readable: true, writable: true }] },
+      },
+      handler: async (req, res, { body }) => {
+        res.status(201).json(await createTopic(ctx, body, actorOf(req)));
+      },
+    }),
+    route({
+      method: 'get',
+      path: `${ADMIN}/topics`,
+      tag: 'topics',
+      summary: 'List topics with their queues',
+      handler: async (_req, res) => {
+        const topics = await listTopics(ctx.db);
+        res.json({ topics: await Promise.all(topics.map((t) => describeTopic(ctx, t))) });
+      },
+    }),
+    route({
+      method: 'get',
+      path: `${ADMIN}/topics/:topic`,
+      tag: 'topics',
+      summary: 'One topic with its queues',
+      handler: async (req, res) => {
+        res.json(await describeTopic(ctx, await requireTopic(ctx, checkName('topic', req.params.topic as string))));
+      },
+    }),
+    route<{ queues: number; dbNode?: string }>({
+      method: 'post',
+      path: `${ADMIN}/topics/:topic/expand`,
+      tag: 'topics',
+      summary: 'Add queues to a topic (groups rebalance onto them)',
+      body: schemas.expandTopicSchema,
+      example: { request: { queues: 2 } },
+      handler: async (req, res, { body }) => {
+        res.json(await expandTopic(ctx, checkName('topic', req.params.topic as string), body.queues, actorOf(req), body.dbNode));
+      },
+    }),
+    route<{ readable?: boolean; writable?: boolean }>({
+      method: 'patch',
+      path: `${ADMIN}/topics/:topic/queues/:queueId`,
+      tag: 'topics',
+      summary: 'Mark one queue of a topic readable or writable (drain it, or stop writes to it)',
+      body: schemas.queueFlagsSchema,
+      example: { request: { writable: false } },
+      handler: async (req, res, { body }) => {
+        const topic = checkName('topic', req.params.topic as string);
+        const queueId = parseId('queueId', req.params.queueId as string);
+        res.json(await setQueueFlagsOfTopic(ctx, topic, queueId, body, actorOf(req)));
+      },
+    }),
 
-  r.post('/topics', async (req, res) => {
-    res.status(201).json(await createTopic(ctx, check.createTopic(req.body), actorOf(req)));
-  });
-  r.get('/topics', async (_req, res) => {
-    const topics = await listTopics(ctx.db);
-    res.json({ topics: await Promise.all(topics.map((t) => describeTopic(ctx, t))) });
-  });
-  r.get('/topics/:topic', async (req, res) => {
-    res.json(await describeTopic(ctx, await requireTopic(ctx, checkName('topic', req.params.topic))));
-  });
-  r.post('/topics/:topic/expand', async (req, res) => {
-    const body = check.expandTopic(req.body);
-    res.json(await expandTopic(ctx, checkName('topic', req.params.topic), body.queues, actorOf(req), body.dbNode));
-  });
-  r.patch('/topics/:topic/queues/:queueId', async (req, res) => {
-    const topic = checkName('topic', req.params.topic);
-    const queueId = parseId('queueId', req.params.queueId);
-    res.json(await setQueueFlagsOfTopic(ctx, topic, queueId, check.queueFlags(req.body), actorOf(req)));
-  });
+    route<GroupBody>({
+      method: 'post',
+      path: `${ADMIN}/groups`,
+      tag: 'groups',
+      summary: 'Create a consumer group',
+      body: schemas.createGroupSchema,
+      status: 201,
+      example: { request: { name: 'billing' } },
+      handler: async (req, res, { body }) => {
+        res.status(201).json(await createGroup(ctx, body, actorOf(req)));
+      },
+    }),
+    route({
+      method: 'get',
+      path: `${ADMIN}/groups`,
+      tag: 'groups',
+      summary: 'List consumer groups',
+      handler: async (_req, res) => {
+        res.json({ groups: (await listGroups(ctx.db)).map(describeGroup) });
+      },
+    }),
+    route({
+      method: 'get',
+      path: `${ADMIN}/groups/:group`,
+      tag: 'groups',
+      summary: 'One consumer group with its subscriptions',
+      handler: async (req, res) => {
+        const name = checkName('group', req.params.group as string);
+        res.json({ ...describeGroup(await requireGroup(ctx, name)), subscriptions: await listSubscriptions(ctx, name) });
+      },
+    }),
+    route<SubscribeBody>({
+      method: 'post',
+      path: `${ADMIN}/groups/:group/subscriptions`,
+      tag: 'groups',
+      summary: 'Subscribe a group to a topic (creates its retry and dead topics)',
+      body: schemas.subscribeSchema,
+      status: 201,
+      example: { request: { topic: 'orders', start: 'earliest' } },
+      handler: async (req, res, { body }) => {
+        res.status(201).json(await subscribe(ctx, checkName('group', req.params.group as string), body, actorOf(req)));
+      },
+    }),
+    route({
+      method: 'get',
+      path: `${ADMIN}/groups/:group/lag`,
+      tag: 'groups',
+      summary: 'Lag of a group per queue: MAX(id) minus the committed offset',
+      example: { response: { group: 'billing', generation: 3, totalLag: 12, queues: [{ topic: 'orders', queueId: 1, maxId: 40, committed: 28, lag: 12, consumerId: 5 }] } },
+      handler: async (req, res) => {
+        res.json(await groupLag(ctx, checkName('group', req.params.group as string)));
+      },
+    }),
+    route({
+      method: 'get',
+      path: `${ADMIN}/groups/:group/consumers`,
+      tag: 'groups',
+      summary: 'The consumers of a group and the queues each owns',
+      handler: async (req, res) => {
+        res.json(await listConsumers(ctx, checkName('group', req.params.group as string)));
+      },
+    }),
+    route({
+      method: 'post',
+      path: `${ADMIN}/groups/:group/pause`,
+      tag: 'groups',
+      summary: 'Pause a group: pulls answer no messages until it is resumed',
+      handler: async (req, res) => {
+        res.json(await setPaused(ctx, checkName('group', req.params.group as string), true, actorOf(req)));
+      },
+    }),
+    route({
+      method: 'post',
+      path: `${ADMIN}/groups/:group/resume`,
+      tag: 'groups',
+      summary: 'Resume a paused group',
+      handler: async (req, res) => {
+        res.json(await setPaused(ctx, checkName('group', req.params.group as string), false, actorOf(req)));
+      },
+    }),
+    route<{ topic: string; to: ResetTarget }>({
+      method: 'post',
+      path: `${ADMIN}/groups/:group/offsets/reset`,
+      tag: 'groups',
+      summary: "Move a group's offsets on one topic (earliest, latest, a time, or an id)",
+      body: schemas.resetOffsetsSchema,
+      example: { request: { topic: 'orders', to: { timestamp: '2026-11-23T00:00:00Z' } } },
+      handler: async (req, res, { body }) => {
+        res.json(await resetOffsets(ctx, checkName('group', req.params.group as string), body.topic, body.to, actorOf(req)));
+      },
+    }),
 
-  r.post('/groups', async (req, res) => {
-    res.status(201).json(await createGroup(ctx, check.createGroup(req.body), actorOf(req)));
-  });
-  r.get('/groups', async (_req, res) => {
-    res.json({ groups: (await listGroups(ctx.db)).map(describeGroup) });
-  });
-  r.get('/groups/:group', async (req, res) => {
-    const name = checkName('group', req.params.group);
-    res.json({ ...describeGroup(await requireGroup(ctx, name)), subscriptions: await listSubscriptions(ctx, name) });
-  });
-  r.post('/groups/:group/subscriptions', async (req, res) => {
-    res.status(201).json(await subscribe(ctx, checkName('group', req.params.group), check.subscribe(req.body), actorOf(req)));
-  });
-  r.get('/groups/:group/lag', async (req, res) => {
-    res.json(await groupLag(ctx, checkName('group', req.params.group)));
-  });
-  r.get('/groups/:group/consumers', async (req, res) => {
-    res.json(await listConsumers(ctx, checkName('group', req.params.group)));
-  });
-  r.post('/groups/:group/pause', async (req, res) => {
-    res.json(await setPaused(ctx, checkName('group', req.params.group), true, actorOf(req)));
-  });
-  r.post('/groups/:group/resume', async (req, res) => {
-    res.json(await setPaused(ctx, checkName('group', req.params.group), false, actorOf(req)));
-  });
-  r.post('/groups/:group/offsets/reset', async (req, res) => {
-    const body = check.resetOffsets(req.body);
-    res.json(await resetOffsets(ctx, checkName('group', req.params.group), body.topic, body.to, actorOf(req)));
-  });
-
-  r.use(jobsRoutes(ctx)); // GET /jobs: portal-jobs runs and leases
-  r.use(scheduledRoutes(ctx)); // GET /scheduled: what waits in the schedule, and what is postponed
-  return r;
+    ...jobsRoutes(ctx),
+    ...scheduledRoutes(ctx),
+  ];
 }

@@ -6,7 +6,6 @@ import type { BrokerContext } from '../context';
 import { fence, rebalanced } from './fence';
 import { requireGroupForConsumers } from './membership';
 import { requireWithinQueue } from './queue-range';
-import { METRIC } from '../metrics';
 
 export interface CommitRequest {
   offsets: { queueId: number; offset: number }[];
@@ -53,6 +52,6 @@ export async function commit(ctx: BrokerContext, groupName: string, consumerId: 
     );
   }
   ctx.ownership.committed(group.id, consumerId, answer.committed);
-  ctx.metrics.inc(METRIC.commits[0], METRIC.commits[1]);
+  ctx.metrics.commits.inc();
   return answer;
 }

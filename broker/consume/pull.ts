@@ -4,7 +4,6 @@ import type { BrokerContext } from '../context';
 import { readAhead, readFair, sameSources, sourcesOf, type Reading } from './fair-read';
 import { expired, requireGroupForConsumers } from './membership';
 import { consumerKey } from './waiting-pulls';
-import { METRIC } from '../metrics';
 
 export interface PullRequest {
   max?: number;
@@ -76,7 +75,7 @@ export async function pull(ctx: BrokerContext, groupName: string, consumerId: nu
     const sources = await sourcesOf(ctx, group, owned, positions);
     const early = await ahead;
     const usable = early !== undefined && sameSources(early.sources, sources);
-    if (usable && prefetched) ctx.metrics.inc(METRIC.prefetchUsed[0], METRIC.prefetchUsed[1]);
+    if (usable && prefetched) ctx.metrics.prefetchUsed.inc();
     const takes = usable ? early.takes : sources.length > 0 ? await readFair(ctx, sources, max) : [];
     let count = 0;
     for (const t of takes) {
@@ -95,7 +94,7 @@ export async function pull(ctx: BrokerContext, groupName: string, consumerId: nu
           if (parts.length > 1) parts.push(COMMA);
           parts.push(m.json);
         }
-        if (t.messages.length > 0) ctx.metrics.inc(METRIC.pulled[0], METRIC.pulled[1], { topic: t.view.topic.name }, t.messages.length);
+        if (t.messages.length > 0) ctx.metrics.pulled.inc({ topic: t.view.topic.name }, t.messages.length);
       }
       if (count === max) {
         // A full answer: the consumer is working through a backlog and will ask again at once,

@@ -6,7 +6,6 @@ import { isRetryable, isUnavailable } from '../../shared/db/mysql-errors';
 import { nodeTarget, type QueueView } from '../catalog';
 import type { BrokerContext } from '../context';
 import { scanContiguous } from './contiguous';
-import { METRIC } from '../metrics';
 
 export interface SafeRead {
   messages: MessageJsonRow[];
@@ -81,7 +80,7 @@ async function scanQueue(
   rows: MessageJsonRow[],
 ): Promise<SafeRead> {
   const table = view.queue.tableName;
-  const scan = await scanContiguous(rows, afterId, conn.idStep, async (holeAfter, holeBefore) => {
+  const passable = async (holeAfter: number, holeBefore: number): Promise<boolean> => {
     const age = await rowAgeMs(conn.pool, table, holeBefore);
     if (age === null || age < ctx.config.holeGraceMs) return false;
     let filled: number[];
@@ -93,9 +92,13 @@ async function scanQueue(
       throw err;
     }
     if (filled.length > 0) return false; // they committed meanwhile: the next read delivers them in order
-    ctx.metrics.inc(METRIC.holes[0], METRIC.holes[1], { queue: view.queue.id });
     ctx.logger.debug('passing a permanent id hole', { queueId: view.queue.id, after: holeAfter, before: holeBefore, ageMs: age });
     return true;
+  };
+  const scan = await scanContiguous(rows, afterId, conn.idStep, async (holeAfter, holeBefore) => {
+    const pass = await passable(holeAfter, holeBefore);
+    (pass ? ctx.metrics.holesSkipped : ctx.metrics.holesWaited).inc({ queue: view.queue.id });
+    return pass;
   });
   const lastRow = rows[rows.length - 1];
   if (lastRow) ctx.signals.seen(view.queue.id, lastRow.id);

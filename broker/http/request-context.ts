@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler, Response } from 'express';
+import type { Histogram } from 'prom-client';
 import type { Logger } from '../../shared/logger';
+import { routeName } from './route-table';
+
+/** The latency histogram requests are observed in (labels: method, route pattern, status). */
+export type RequestLatency = Histogram<'method' | 'route' | 'status'>;
 
 /** A per-process random prefix plus a counter: unique ids without a UUID per request. */
 const prefix = randomBytes(4).toString('hex');
@@ -12,25 +17,30 @@ let counter = 0;
  * loggers are made only when something is logged (`requestLogger`), which keeps them off the
  * hot path of produce and pull.
  */
-export function requestContext(logger: Logger): RequestHandler {
+export function requestContext(logger: Logger, latency: RequestLatency): RequestHandler {
   return (req, res, next) => {
-    res.locals.requestId = beginRequest(logger, req, res);
+    res.locals.requestId = beginRequest(logger, req, res, latency);
     next();
   };
 }
 
-/** Names the request (X-Request-Id) and, at log level http, logs it when it finishes. */
-export function beginRequest(logger: Logger, req: IncomingMessage, res: ServerResponse): string {
+/**
+ * Names the request (X-Request-Id), observes its latency under its route pattern when it
+ * finishes and, at log level http, logs it.
+ */
+export function beginRequest(logger: Logger, req: IncomingMessage, res: ServerResponse, latency: RequestLatency): string {
   const given = req.headers['x-request-id'];
   const requestId = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : `${prefix}-${(++counter).toString(36)}`;
   res.setHeader('X-Request-Id', requestId);
-  if (logger.isLevelEnabled('http')) {
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      logger.http('request', { requestId, method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 });
-    });
-  }
+  const started = process.hrtime.bigint();
+  res.on('finish', () => {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    latency.observe({ method: req.method ?? '', route: routeName(res), status: res.statusCode }, seconds);
+    // Read at the end, not the start: the level may change at run time (PUT /api/v1/admin/log-level).
+    if (logger.isLevelEnabled('http')) {
+      logger.http('request', { requestId, method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 });
+    }
+  });
   return requestId;
 }
 

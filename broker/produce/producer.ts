@@ -10,7 +10,6 @@ import { insertBatches } from './group-commit/write-transaction';
 import { QueueRouter, queueForKey } from './routing';
 import type { Queue } from '../../shared/metadata/rows';
 import type { ProduceMessage } from './schemas';
-import { METRIC } from '../metrics';
 
 export type ProduceResult = { queueId: number; id: number } | { queueId: null; id: null; scheduledId: number; dueAt: string };
 
@@ -130,13 +129,13 @@ export class Producer {
         if (!target) throw new BrokerError('QUEUE_NOT_FOUND', `queue ${queueId} does not exist`);
         const writer = await this.writerFor(target);
         const ids = await writer.append(queueId, target.queue.tableName, share.rows);
-        this.ctx.metrics.inc(METRIC.produced[0], METRIC.produced[1], { topic: topic.name }, share.rows.length);
+        this.ctx.metrics.produced.inc({ topic: topic.name }, share.rows.length);
         share.indexes.forEach((messageIndex, k) => {
           results[messageIndex] = { queueId, id: ids[k]! };
         });
       }),
     ).catch((err: unknown) => {
-      if (err instanceof BrokerError && err.code === 'OVERLOADED') this.ctx.metrics.inc(METRIC.rejected[0], METRIC.rejected[1]);
+      if (err instanceof BrokerError && err.code === 'OVERLOADED') this.ctx.metrics.rejected.inc();
       throw asStoreError(err, 'the message database');
     });
     return results;
@@ -161,8 +160,8 @@ export class Producer {
     return new NodeWriter(
       async (batches) => {
         const written = await insertBatches(conn.pool, batches, { maxTripBytes: maxBytes, idStep: conn.idStep });
-        metrics.inc(METRIC.writes[0], METRIC.writes[1], { node });
-        metrics.inc(METRIC.inserts[0], METRIC.inserts[1], { node }, written.statements);
+        metrics.writes.inc({ node });
+        metrics.inserts.inc({ node }, written.statements);
         return written.ids;
       },
       { maxRows, maxBytes, maxInFlight, returnWaitMs },

@@ -4,7 +4,6 @@ import { retryOnDeadlock } from '../../shared/db/mysql-errors';
 import { anythingDue, claimDueMessages, deleteScheduled, postponeScheduled, type ScheduledMessage } from '../../shared/metadata/schedules';
 import type { BrokerContext } from '../context';
 import type { Producer } from '../produce/producer';
-import { METRIC } from '../metrics';
 
 /**
  * Moves due scheduled messages (delayed produces, retries, dead-letter moves) into their topics.
@@ -86,7 +85,7 @@ export class Scheduler {
         const reason = err instanceof BrokerError ? `${err.code}: ${err.message}` : toError(err).message;
         await postponeScheduled(trx, ids, reason);
         const topic = this.ctx.catalog.cachedTopicById(topicId)?.name ?? String(topicId);
-        this.ctx.metrics.inc(METRIC.postponed[0], METRIC.postponed[1], { topic }, ids.length);
+        this.ctx.metrics.postponed.inc({ topic }, ids.length);
         this.ctx.logger.warn('scheduled messages not deliverable now; postponed with backoff', { topic, count: ids.length, reason });
       }
     }

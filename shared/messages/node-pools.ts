@@ -114,6 +114,12 @@ export class NodePools {
     return { pool, idStep: probe.idStep, isMariaDb: probe.isMariaDb };
   }
 
+  /** The pools opened so far, by node id (for the pool gauges). */
+  async openPools(): Promise<{ nodeId: number; pool: mysql.Pool }[]> {
+    const entries = await Promise.all([...this.pools].map(async ([nodeId, entry]) => ({ nodeId, conn: await entry.catch(() => undefined) })));
+    return entries.flatMap((e) => (e.conn ? [{ nodeId: e.nodeId, pool: e.conn.pool }] : []));
+  }
+
   async closeAll(): Promise<void> {
     const entries = [...this.pools.values()];
     this.pools.clear();

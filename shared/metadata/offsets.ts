@@ -192,3 +192,17 @@ export async function assignmentOf(db: Db, groupId: number, consumerId: number):
   if (!first) return undefined;
   return { generation: Number(first.group_generation), owned: rows.filter((r) => r.queue_id !== null).map(toOffset) };
 }
+
+/**
+ * Every group's committed offset of every queue its subscriptions cover (lingering rows of
+ * unsubscribed groups left out), with the group's name: the input of the lag gauge.
+ */
+export async function subscribedOffsets(db: Db): Promise<{ group: string; queueId: number; committedOffset: number }[]> {
+  const rows: { name: string; queue_id: number; committed_offset: number | string }[] = await db('queue_offset as o')
+    .join('consumer_group as g', 'g.id', 'o.consumer_group_id')
+    .join('subscription as s', function () {
+      this.on('s.consumer_group_id', '=', 'o.consumer_group_id').andOn('s.topic_id', '=', 'o.topic_id');
+    })
+    .select('g.name', 'o.queue_id', 'o.committed_offset');
+  return rows.map((r) => ({ group: r.name, queueId: r.queue_id, committedOffset: Number(r.committed_offset) }));
+}

@@ -144,6 +144,23 @@ export async function summarizeScheduled(db: Db): Promise<ScheduledSummary[]> {
   }));
 }
 
+/** What the schedule holds: parked messages, how many are due, and how long the oldest due one has waited. */
+export interface ScheduleBacklog {
+  parked: number;
+  due: number;
+  oldestDueAgeMs: number;
+}
+
+/** One read of the whole schedule (the backlog gauges; cached by the caller). Ages by the metadata DB's clock. */
+export async function scheduleBacklog(db: Db): Promise<ScheduleBacklog> {
+  const [rows] = (await db.raw(
+    'SELECT COUNT(*) AS parked, COALESCE(SUM(due_at <= NOW(3)), 0) AS due, ' +
+      'GREATEST(0, COALESCE(TIMESTAMPDIFF(MICROSECOND, MIN(due_at), NOW(3)), 0)) AS oldest_us FROM scheduled_message',
+  )) as [{ parked: number | string; due: number | string; oldest_us: number | string }[]];
+  const row = rows[0];
+  return { parked: Number(row?.parked ?? 0), due: Number(row?.due ?? 0), oldestDueAgeMs: Number(row?.oldest_us ?? 0) / 1000 };
+}
+
 // ---- failures ----
 
 /**

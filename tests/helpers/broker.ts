@@ -43,7 +43,7 @@ export type Api = ReturnType<typeof apiClient>;
 
 /** Config for a test broker: ephemeral port, small pools, a given metadata DB. */
 export function testConfig(mysqlUrl: string, overrides: Partial<Config> = {}): Config {
-  return loadConfig({}, { mysqlUrl, port: 0, host: '127.0.0.1', metadataPoolSize: 4, nodePoolSize: 6, logLevel: 'error', ...overrides });
+  return loadConfig({}, { mysqlUrl, port: 0, jobsPort: 0, host: '127.0.0.1', metadataPoolSize: 4, nodePoolSize: 6, logLevel: 'error', ...overrides });
 }
 
 /** A broker on an ephemeral port against its own fresh database; `close()` stops it and drops the database. */

@@ -29,7 +29,8 @@ export function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(env)) if (key.startsWith('TABLEMQ_')) delete env[key];
   // The child's JSON log lines are what the tests read.
-  return { ...env, TABLEMQ_LOG_SILENT: '0', TABLEMQ_LOG_LEVEL: 'info', ...vars };
+  // Port 0: parallel test files each get a free port for portal-jobs' /metrics.
+  return { ...env, TABLEMQ_LOG_SILENT: '0', TABLEMQ_LOG_LEVEL: 'info', TABLEMQ_JOBS_PORT: '0', ...vars };
 }
 
 export interface Child {
