@@ -135,7 +135,3 @@ export class Catalog {
     return this.nodesById.get(id) ?? findDbNodeById(this.db, id);
   }
 }
-
-export function nodeTarget(node: DbNode) {
-  return { id: node.id, host: node.host, port: node.port, database: node.database, user: node.user, password: node.password };
-}

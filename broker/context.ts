@@ -3,7 +3,8 @@ import type { MetadataDb } from '../shared/db/metadata-db';
 import type { Logger } from '../shared/logger';
 import type { NodePools } from '../shared/messages/node-pools';
 import type { Catalog } from './catalog';
-import type { Reading } from './consume/fair-read';
+import type { Reading, Rotation } from './consume/fair-read';
+import type { SharedReads } from './consume/queue-reader';
 import type { OwnershipHints } from './consume/ownership-hints';
 import type { Prefetches } from './consume/prefetch';
 import type { WaitingPulls } from './consume/waiting-pulls';
@@ -24,6 +25,10 @@ export interface BrokerContext {
   prefetches: Prefetches<Reading>;
   /** Long-polls waiting here, so that a leave ends them at once. */
   waitingPulls: WaitingPulls;
+  /** Queue reads in flight, shared by pulls that ask the same. */
+  sharedReads: SharedReads;
+  /** Where a pull's round-robin take across queues starts next. */
+  rotation: Rotation;
   /** Aborted when the broker begins to shut down: long-polls answer at once. */
   closing: AbortSignal;
   metrics: Metrics;

@@ -28,7 +28,8 @@ import { consumeRoutes } from './consume/routes';
 import { OwnershipHints } from './consume/ownership-hints';
 import { Prefetches } from './consume/prefetch';
 import { WaitingPulls } from './consume/waiting-pulls';
-import type { Reading } from './consume/fair-read';
+import { Rotation, type Reading } from './consume/fair-read';
+import { SharedReads } from './consume/queue-reader';
 
 export interface Broker {
   ctx: BrokerContext;
@@ -113,7 +114,21 @@ export async function startBroker(config: Config, logger: Logger = createLogger(
   const catalog = new Catalog(db, logger, config.metadataRefreshMs);
   const closing = new AbortController();
   const metrics = new Metrics();
-  const ctx: BrokerContext = { config, logger, db, nodes, catalog, signals: new QueueSignals(), ownership: new OwnershipHints(), prefetches: prefetchesFor(config), waitingPulls: new WaitingPulls(), closing: closing.signal, metrics };
+  const ctx: BrokerContext = {
+    config,
+    logger,
+    db,
+    nodes,
+    catalog,
+    signals: new QueueSignals(),
+    ownership: new OwnershipHints(),
+    prefetches: prefetchesFor(config),
+    waitingPulls: new WaitingPulls(),
+    sharedReads: new SharedReads(),
+    rotation: new Rotation(),
+    closing: closing.signal,
+    metrics,
+  };
   await catalog.start();
   const producer = new Producer(ctx);
   registerGauges(ctx, producer);

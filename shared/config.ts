@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Ajv from 'ajv';
 import { closest } from 'fastest-levenshtein';
+import type { DbTarget } from './db/connection-options';
 
 /**
  * One config object for broker and portal-jobs: defaults, then an optional JSON file
@@ -234,18 +235,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   return config;
 }
 
-export interface MysqlTarget {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  database: string;
-}
-
 /** Database names become SQL identifiers: same strict rule as topic names, minus dots. */
 export const DATABASE_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/;
 
-export function parseMysqlUrl(url: string): MysqlTarget {
+export function parseMysqlUrl(url: string): DbTarget {
   let parsed: URL;
   try {
     parsed = new URL(url);

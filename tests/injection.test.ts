@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import mysql from 'mysql2/promise';
 import { startBroker, type Broker } from '../broker/server';
-import { nodeTarget } from '../broker/catalog';
 import { SESSION_SQL_MODE } from '../shared/db/session';
 import { createLogger } from '../shared/logger';
 import { createSessionPool } from '../shared/messages/node-pools';
@@ -44,7 +43,7 @@ describe('on a node whose global sql_mode has NO_BACKSLASH_ESCAPES', () => {
     assert.match(global!.mode, /NO_BACKSLASH_ESCAPES/);
     const node = await broker.ctx.catalog.node(1);
     assert.ok(node, 'the default db node exists');
-    const { pool } = await broker.ctx.nodes.get(nodeTarget(node));
+    const { pool } = await broker.ctx.nodes.get(node);
     const [[nodeSession]] = (await pool.query('SELECT @@SESSION.sql_mode AS mode')) as unknown as [{ mode: string }[]];
     assert.equal(nodeSession!.mode, SESSION_SQL_MODE);
     const [[metaSession]] = (await broker.ctx.db.raw('SELECT @@SESSION.sql_mode AS mode')) as [{ mode: string }[]];

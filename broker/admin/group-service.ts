@@ -8,9 +8,9 @@ import type { Knex } from 'knex';
 import type { ConsumerGroup, GroupMode, StartFrom, Topic } from '../../shared/metadata/rows';
 import { findTopicByName, queuesOfTopic } from '../../shared/metadata/topics';
 import { offsetBeforeTime } from '../../shared/messages/sql/id-bounds';
-import { nodeTarget } from '../catalog';
+import { queueConnection, queueMaxId } from '../queue-connection';
 import type { BrokerContext } from '../context';
-import { createTopic, queueMaxId, rebalanceGroups, requireTopic } from './topic-service';
+import { createTopic, rebalanceGroups, requireTopic } from './topic-service';
 
 export function describeGroup(g: ConsumerGroup) {
   return { id: g.id, name: g.name, mode: g.mode, paused: g.paused, maxRetries: g.maxRetries, generation: g.generation, createdAt: g.createdAt.toISOString() };
@@ -219,9 +219,7 @@ export async function resetOffsets(ctx: BrokerContext, groupName: string, topicN
       if (to === 'earliest') offset = 0;
       else if (to === 'latest') offset = await queueMaxId(ctx, queue);
       else if ('timestamp' in to) {
-        const node = await ctx.catalog.node(queue.dbNodeId);
-        if (!node) throw new BrokerError('DB_NODE_NOT_FOUND', `db node ${queue.dbNodeId} does not exist`);
-        offset = await offsetBeforeTime((await ctx.nodes.get(nodeTarget(node))).pool, queue.tableName, new Date(to.timestamp));
+        offset = await offsetBeforeTime((await queueConnection(ctx, queue)).pool, queue.tableName, new Date(to.timestamp));
       } else {
         if (to.queueId !== undefined && to.queueId !== queue.id) continue;
         const max = await queueMaxId(ctx, queue);

@@ -4,11 +4,11 @@ import { subscriptionsOfGroup } from '../../shared/metadata/groups';
 import type { Queue, Topic } from '../../shared/metadata/rows';
 import { insertScheduled } from '../../shared/metadata/schedules';
 import { queuesOfTopic } from '../../shared/metadata/topics';
-import type { StoredMessage } from '../../shared/messages/message';
+import { copyMessage, type StoredMessage } from '../../shared/messages/message';
 import { deleteMessages } from '../../shared/messages/sql/delete-messages';
 import { findMessages } from '../../shared/messages/sql/find-messages';
 import { getMessage } from '../../shared/messages/sql/get-message';
-import { nodeTarget } from '../catalog';
+import { queueConnection } from '../queue-connection';
 import type { BrokerContext } from '../context';
 import { ORIGIN_HEADERS } from '../consume/fail';
 import { requireGroup } from './group-service';
@@ -27,9 +27,7 @@ export interface Page {
 }
 
 async function poolOf(ctx: BrokerContext, queue: Queue) {
-  const node = await ctx.catalog.node(queue.dbNodeId);
-  if (!node) throw new BrokerError('DB_NODE_NOT_FOUND', `db node ${queue.dbNodeId} of queue ${queue.id} does not exist`);
-  return (await ctx.nodes.get(nodeTarget(node))).pool;
+  return (await queueConnection(ctx, queue)).pool;
 }
 
 /** Pages through the queues in id order, and through each queue in id order. */
@@ -137,7 +135,7 @@ export async function resendDead(ctx: BrokerContext, groupName: string, sel: Dea
         rows.map((m) => {
           const headers = (m.headers ? JSON.parse(m.headers) : {}) as Record<string, string>;
           delete headers[ORIGIN_HEADERS.reason];
-          return { topicId: sub.retryTopicId!, delayMs: 0, tag: m.tag, key: m.key, traceId: m.traceId, headers: JSON.stringify(headers), body: m.body, retryCount: 0 };
+          return { ...copyMessage(m, { headers: JSON.stringify(headers), retryCount: 0 }), topicId: sub.retryTopicId!, delayMs: 0 };
         }),
       );
       await writeAudit(trx, { actor, action: 'dead.resend', target: `group:${groupName}`, detail: { deadTopic: dead.name, queueId: queue.id, ids: rows.map((m) => m.id) } });
@@ -147,12 +145,20 @@ export async function resendDead(ctx: BrokerContext, groupName: string, sel: Dea
   return { group: groupName, resent };
 }
 
+/**
+ * Deletes dead messages. Each batch's audit row is written first, in a metadata transaction that
+ * commits only once the rows are deleted: a purge that can't be audited deletes nothing, and a
+ * failed delete leaves no audit row behind. (The rows live on a message node, the audit in the
+ * metadata DB: only a failure of that COMMIT itself, after the delete, can still lose the row.)
+ */
 export async function purgeDead(ctx: BrokerContext, groupName: string, sel: DeadSelection, actor: string) {
   let purged = 0;
   for await (const { dead, queue, pool, rows } of selectDead(ctx, groupName, sel)) {
     const ids = rows.map((m) => m.id);
-    purged += await deleteMessages(pool, queue.tableName, ids);
-    await writeAudit(ctx.db, { actor, action: 'dead.purge', target: `group:${groupName}`, detail: { deadTopic: dead.name, queueId: queue.id, ids } });
+    purged += await ctx.db.transaction(async (trx) => {
+      await writeAudit(trx, { actor, action: 'dead.purge', target: `group:${groupName}`, detail: { deadTopic: dead.name, queueId: queue.id, ids } });
+      return deleteMessages(pool, queue.tableName, ids);
+    });
   }
   return { group: groupName, purged };
 }

@@ -1,8 +1,8 @@
 import { BrokerError, toError } from '../../shared/errors';
 import { isDuplicate } from '../../shared/db/mysql-errors';
 import { writeAudit } from '../../shared/metadata/audit';
-import { findDbNodeByName, insertDbNode, listDbNodes, type NewDbNode } from '../../shared/metadata/nodes';
-import type { DbNode } from '../../shared/metadata/rows';
+import { findDbNodeByName, insertDbNode, listDbNodes } from '../../shared/metadata/nodes';
+import type { DbNode, NewDbNode } from '../../shared/metadata/rows';
 import { queueCountsByNode } from '../../shared/metadata/topics';
 import { probeNode } from '../../shared/messages/node-pools';
 import { queueTableName } from '../../shared/messages/queue-table';

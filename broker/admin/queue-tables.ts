@@ -5,7 +5,6 @@ import { deletePendingQueue, insertPendingQueue, markQueueTableCreated, queueCou
 import { listDbNodes } from '../../shared/metadata/nodes';
 import { createQueueTable } from '../../shared/messages/sql/create-queue-table';
 import { queueTableName } from '../../shared/messages/queue-table';
-import { nodeTarget } from '../catalog';
 import type { BrokerContext } from '../context';
 
 /**
@@ -16,7 +15,7 @@ async function createSpareQueue(ctx: BrokerContext, node: DbNode): Promise<numbe
   const queueId = await insertPendingQueue(ctx.db, node.id);
   const table = queueTableName(queueId);
   try {
-    const conn = await ctx.nodes.get(nodeTarget(node));
+    const conn = await ctx.nodes.get(node);
     await createQueueTable(conn.pool, table);
   } catch (err) {
     await deletePendingQueue(ctx.db, queueId).catch(() => undefined);

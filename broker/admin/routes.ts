@@ -9,9 +9,9 @@ import { addDbNode, addSpareQueues, listNodes, requireNode, describeNode } from 
 import * as schemas from './schemas';
 import { createTopic, describeTopic, expandTopic, requireTopic, setQueueFlagsOfTopic } from './topic-service';
 import { listGroups } from '../../shared/metadata/groups';
+import type { NewDbNode } from '../../shared/metadata/rows';
 import { listTopics } from '../../shared/metadata/topics';
 
-interface AddDbNodeBody { name: string; host: string; port: number; database: string; user: string; password: string; readOnly: boolean }
 interface CreateTopicBody { name: string; queues: number; retentionHours?: number; maxMessageBytes?: number; owner?: string; dbNode?: string }
 interface GroupBody { name: string; mode?: 'cluster' | 'broadcast'; maxRetries?: number }
 interface SubscribeBody { topic: string; start?: 'latest' | 'earliest'; tags?: string[]; maxRetries?: number; backoffMs?: number[] }
@@ -21,7 +21,7 @@ const ADMIN = '/api/v1/admin';
 /** /api/v1/admin: db nodes, queues, topics, groups. Every change is audited by the services. */
 export function adminRoutes(ctx: BrokerContext): ApiRoute[] {
   return [
-    route<AddDbNodeBody>({
+    route<NewDbNode>({
       method: 'post',
       path: `${ADMIN}/db-nodes`,
       tag: 'db nodes',

@@ -5,11 +5,10 @@ import { writeAudit } from '../../shared/metadata/audit';
 import { subscriptionsOfTopic } from '../../shared/metadata/groups';
 import { findDbNodeByName, listDbNodes } from '../../shared/metadata/nodes';
 import { insertOffsetIfMissing } from '../../shared/metadata/offsets';
-import type { Queue, Topic, TopicKind } from '../../shared/metadata/rows';
+import type { Topic, TopicKind } from '../../shared/metadata/rows';
 import { claimSpareQueues, findTopicByName, insertTopic, listSpareQueues, queuesOfTopic, setQueueFlags } from '../../shared/metadata/topics';
-import { maxId } from '../../shared/messages/sql/id-bounds';
 import { rebalanceGroup } from '../../shared/rebalance/rebalance';
-import { nodeTarget } from '../catalog';
+import { queueMaxId } from '../queue-connection';
 import type { BrokerContext } from '../context';
 import { createSpareQueues, createSpareQueuesOnEmptiestNodes } from './queue-tables';
 
@@ -169,13 +168,6 @@ export async function setQueueFlagsOfTopic(
   await ctx.catalog.reload();
   await rebalanceGroups(ctx, groupIds);
   return describeTopic(ctx, topic);
-}
-
-export async function queueMaxId(ctx: BrokerContext, queue: Queue): Promise<number> {
-  const node = await ctx.catalog.node(queue.dbNodeId);
-  if (!node) throw new BrokerError('DB_NODE_NOT_FOUND', `db node ${queue.dbNodeId} of queue ${queue.id} does not exist`);
-  const conn = await ctx.nodes.get(nodeTarget(node));
-  return maxId(conn.pool, queue.tableName);
 }
 
 export async function rebalanceGroups(ctx: BrokerContext, groupIds: readonly number[]): Promise<void> {

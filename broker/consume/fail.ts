@@ -5,9 +5,10 @@ import { touchConsumer } from '../../shared/metadata/consumers';
 import { failurePolicyFor } from '../../shared/metadata/groups';
 import type { ConsumerGroup } from '../../shared/metadata/rows';
 import { insertScheduled, recordFailure } from '../../shared/metadata/schedules';
-import type { StoredMessage } from '../../shared/messages/message';
+import { copyMessage, type StoredMessage } from '../../shared/messages/message';
 import { getMessage } from '../../shared/messages/sql/get-message';
-import { nodeTarget, type QueueView } from '../catalog';
+import type { QueueView } from '../catalog';
+import { queueConnection } from '../queue-connection';
 import type { BrokerContext } from '../context';
 import { fence, rebalanced } from './fence';
 import { requireGroupForConsumers } from './membership';
@@ -48,7 +49,7 @@ async function loadFailures(ctx: BrokerContext, req: FailRequest): Promise<Failu
     unique.map(async ({ queueId, id }) => {
       const view = await ctx.catalog.queue(queueId);
       if (!view) throw new BrokerError('QUEUE_NOT_FOUND', `queue ${queueId} does not exist`, { queueId });
-      const conn = await ctx.nodes.get(nodeTarget(view.node));
+      const conn = await queueConnection(ctx, view.queue);
       await requireWithinQueue(ctx, view, id, 'id');
       const message = await getMessage(conn.pool, view.queue.tableName, id);
       if (!message) throw new BrokerError('MESSAGE_NOT_FOUND', `no message ${id} in queue ${queueId}`, { queueId, id });
@@ -88,14 +89,9 @@ async function failOne(trx: Knex.Transaction, group: ConsumerGroup, f: Failure, 
   }
   const [scheduled] = await insertScheduled(trx, [
     {
+      ...copyMessage(f.message, { headers: originHeaders(f, reason), retryCount: base.retryCount }),
       topicId: outcome === 'dead' ? policy.deadTopicId : policy.retryTopicId,
       delayMs: outcome === 'dead' ? 0 : backoffFor(retryCount, policy.backoffMs),
-      tag: f.message.tag,
-      key: f.message.key,
-      traceId: f.message.traceId,
-      headers: originHeaders(f, reason),
-      body: f.message.body,
-      retryCount: base.retryCount,
     },
   ]);
   return { ...base, duplicate: false, dueAt: scheduled!.dueAt.toISOString() };

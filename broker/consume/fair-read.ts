@@ -19,7 +19,18 @@ export interface QueueTake {
   position: number | undefined;
 }
 
-let rotation = 0;
+/**
+ * Where the next round-robin take starts, so that when a pull can't take everything no queue is
+ * always the one cut short. One per broker (in its context).
+ */
+export class Rotation {
+  private position = 0;
+
+  next(): number {
+    this.position = (this.position + 1) % 1_000_000;
+    return this.position;
+  }
+}
 
 /**
  * How many rows to ask of each queue so that one round of reads usually fills the pull: an equal
@@ -64,8 +75,7 @@ export async function readFair(ctx: BrokerContext, sources: Source[], max: numbe
   const taken = candidates.map((c) => c.length);
   if (taken.reduce((a, b) => a + b, 0) > max) {
     taken.fill(0);
-    rotation = (rotation + 1) % 1_000_000;
-    for (let n = 0, i = rotation % reads.length; n < max; i = (i + 1) % reads.length) {
+    for (let n = 0, i = ctx.rotation.next() % reads.length; n < max; i = (i + 1) % reads.length) {
       if (taken[i]! < candidates[i]!.length) {
         taken[i]!++;
         n++;

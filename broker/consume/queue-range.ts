@@ -1,7 +1,7 @@
 import { BrokerError } from '../../shared/errors';
-import { queueMaxId } from '../admin/topic-service';
 import type { QueueView } from '../catalog';
 import type { BrokerContext } from '../context';
+import { queueMaxId } from '../queue-connection';
 
 /**
  * Refuses an id past the queue's last message (400 OFFSET_OUT_OF_RANGE): no pull can have handed

@@ -3,7 +3,8 @@ import { lockingReadBetween } from '../../shared/messages/sql/locking-read-betwe
 import { readMessagesJson } from '../../shared/messages/sql/read-messages-json';
 import { rowAgeMs } from '../../shared/messages/sql/row-age';
 import { isRetryable, isUnavailable } from '../../shared/db/mysql-errors';
-import { nodeTarget, type QueueView } from '../catalog';
+import type { QueueView } from '../catalog';
+import { queueConnection } from '../queue-connection';
 import type { BrokerContext } from '../context';
 import { scanContiguous } from './contiguous';
 
@@ -44,27 +45,31 @@ export async function readSafe(ctx: BrokerContext, requests: readonly ReadReques
 }
 
 /**
- * Pulls woken by the same produce often ask the same question (groups caught up at the same ids):
- * they share one read instead of each sending its own.
+ * A broker's reads in flight, by what they ask. Pulls woken by the same produce often ask the same
+ * question (groups caught up at the same ids): they share one read instead of each sending its
+ * own. One per broker (in its context): queue ids are only unique within one metadata database.
  */
-function readNodeShared(ctx: BrokerContext, onNode: readonly ReadRequest[]): Promise<SafeRead[]> {
-  let reads = inFlightByBroker.get(ctx);
-  if (!reads) inFlightByBroker.set(ctx, (reads = new Map()));
-  const key = onNode.map((r) => `${r.view.queue.id}:${r.afterId}:${r.limit}`).join('|');
-  let read = reads.get(key);
-  if (!read) {
-    const map = reads;
-    read = readNode(ctx, onNode).finally(() => map.delete(key));
-    reads.set(key, read);
+export class SharedReads {
+  private readonly inFlight = new Map<string, Promise<SafeRead[]>>();
+
+  /** The read in flight for `key`, or a new one started by `start`. */
+  share(key: string, start: () => Promise<SafeRead[]>): Promise<SafeRead[]> {
+    let read = this.inFlight.get(key);
+    if (!read) {
+      read = start().finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, read);
+    }
+    return read;
   }
-  return read;
 }
 
-/** Per broker: queue ids are only unique within one metadata database. */
-const inFlightByBroker = new WeakMap<BrokerContext, Map<string, Promise<SafeRead[]>>>();
+function readNodeShared(ctx: BrokerContext, onNode: readonly ReadRequest[]): Promise<SafeRead[]> {
+  const key = onNode.map((r) => `${r.view.queue.id}:${r.afterId}:${r.limit}`).join('|');
+  return ctx.sharedReads.share(key, () => readNode(ctx, onNode));
+}
 
 async function readNode(ctx: BrokerContext, onNode: readonly ReadRequest[]): Promise<SafeRead[]> {
-  const conn = await ctx.nodes.get(nodeTarget(onNode[0]!.view.node));
+  const conn = await queueConnection(ctx, onNode[0]!.view.queue);
   const rowsPerQueue = await readMessagesJson(
     conn.pool,
     onNode.map((r) => ({ table: r.view.queue.tableName, topic: r.view.topic.name, queueId: r.view.queue.id, afterId: r.afterId, limit: r.limit })),

@@ -1,7 +1,6 @@
-import { maxId } from '../../shared/messages/sql/id-bounds';
 import { subscribedOffsets } from '../../shared/metadata/offsets';
-import { nodeTarget } from '../catalog';
 import type { BrokerContext } from '../context';
+import { queueMaxId } from '../queue-connection';
 
 export interface QueueLag {
   group: string;
@@ -24,8 +23,7 @@ export async function readGroupLag(ctx: BrokerContext): Promise<QueueLag[]> {
       max = (async () => {
         const view = await ctx.catalog.queue(queueId);
         if (!view) return undefined; // released since the offsets were read
-        const conn = await ctx.nodes.get(nodeTarget(view.node));
-        return maxId(conn.pool, view.queue.tableName);
+        return queueMaxId(ctx, view.queue);
       })();
       maxIds.set(queueId, max);
     }

@@ -1,8 +1,9 @@
 import { BrokerError } from '../../shared/errors';
 import { asStoreError } from '../../shared/db/mysql-errors';
-import type { NewMessage } from '../../shared/messages/message';
+import { copyMessage, type NewMessage } from '../../shared/messages/message';
 import { insertScheduled } from '../../shared/metadata/schedules';
-import { nodeTarget, type QueueView, type TopicView } from '../catalog';
+import type { QueueView, TopicView } from '../catalog';
+import { queueConnection } from '../queue-connection';
 import type { BrokerContext } from '../context';
 import { NodeWriter } from './group-commit/node-writer';
 import { PendingBudget } from './group-commit/pending-budget';
@@ -102,7 +103,7 @@ export class Producer {
     try {
       return await insertScheduled(
         this.ctx.db,
-        rows.map((r, i) => ({ topicId, delayMs: delaysMs[i]!, tag: r.tag, key: r.key, traceId: r.traceId, headers: r.headers, body: r.body, retryCount: r.retryCount })),
+        rows.map((r, i) => ({ ...copyMessage(r), topicId, delayMs: delaysMs[i]! })),
       );
     } catch (err) {
       throw asStoreError(err, 'the metadata database');
@@ -153,7 +154,7 @@ export class Producer {
   }
 
   private async openWriter(view: QueueView): Promise<NodeWriter> {
-    const conn = await this.ctx.nodes.get(nodeTarget(view.node));
+    const conn = await queueConnection(this.ctx, view.queue);
     const { produceBatchMaxRows: maxRows, produceBatchMaxBytes: maxBytes, produceMaxInFlightPerNode: maxInFlight, produceReturnWaitMs: returnWaitMs } = this.ctx.config;
     const { metrics } = this.ctx;
     const node = view.node.name;

@@ -1,6 +1,6 @@
 import { BrokerError } from '../../shared/errors';
 import { getMessageJson } from '../../shared/messages/sql/get-message-json';
-import { nodeTarget } from '../catalog';
+import { queueConnection } from '../queue-connection';
 import type { BrokerContext } from '../context';
 import { route, type ApiRoute } from '../http/route-table';
 import { checkName, parseId } from '../http/validation';
@@ -24,7 +24,7 @@ export function produceRoutes(ctx: BrokerContext): ApiRoute[] {
         if (!view || view.topic.name !== topic) {
           throw new BrokerError('QUEUE_NOT_FOUND', `queue ${queueId} is not part of topic ${topic}`, { topic, queueId });
         }
-        const conn = await ctx.nodes.get(nodeTarget(view.node));
+        const conn = await queueConnection(ctx, view.queue);
         const message = await getMessageJson(conn.pool, view.queue.tableName, id, topic, queueId);
         if (!message) throw new BrokerError('MESSAGE_NOT_FOUND', `no message ${id} in queue ${queueId}`, { topic, queueId, id });
         res.type('application/json').send(message);

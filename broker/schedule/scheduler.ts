@@ -1,6 +1,7 @@
 import { BrokerError, toError } from '../../shared/errors';
 import type { Knex } from 'knex';
 import { retryOnDeadlock } from '../../shared/db/mysql-errors';
+import { copyMessage } from '../../shared/messages/message';
 import { anythingDue, claimDueMessages, deleteScheduled, postponeScheduled, type ScheduledMessage } from '../../shared/metadata/schedules';
 import type { BrokerContext } from '../context';
 import type { Producer } from '../produce/producer';
@@ -78,7 +79,7 @@ export class Scheduler {
         if (!view) throw new BrokerError('TOPIC_NOT_FOUND', `topic ${topicId} does not exist`, { topicId });
         await this.producer.deliver(
           view,
-          messages.map((m) => ({ tag: m.tag, key: m.key, traceId: m.traceId, headers: m.headers, body: m.body, retryCount: m.retryCount })),
+          messages.map((m) => copyMessage(m)),
         );
         delivered.push(...ids);
       } catch (err) {

@@ -1,14 +1,13 @@
 import knexFactory, { type Knex } from 'knex';
 import mysql from 'mysql2/promise';
-import type { MysqlTarget } from '../config';
 import type { Logger } from '../logger';
-import { connectionOptions } from './connection-options';
+import { connectionOptions, type DbTarget } from './connection-options';
 import { BASE_SESSION_SQL, setUpSession, type CallbackConnection } from './session';
 import { migrationSource } from '../../migrations';
 
 export type MetadataDb = Knex;
 
-export function createMetadataDb(target: MysqlTarget, poolSize: number, logger?: Logger): MetadataDb {
+export function createMetadataDb(target: DbTarget, poolSize: number, logger?: Logger): MetadataDb {
   return knexFactory({
     // knex would print its pool warnings with console.*; keep them in our structured log
     log: {
@@ -32,7 +31,7 @@ export function createMetadataDb(target: MysqlTarget, poolSize: number, logger?:
 }
 
 /** Creates the metadata database if it does not exist (the zero-config quick start needs this). */
-export async function ensureDatabase(target: MysqlTarget): Promise<void> {
+export async function ensureDatabase(target: DbTarget): Promise<void> {
   const conn = await mysql.createConnection({
     host: target.host,
     port: target.port,

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseMysqlUrl, type Config, type MysqlTarget } from '../config';
+import { parseMysqlUrl, type Config } from '../config';
+import type { DbTarget } from './connection-options';
 import { toError } from '../errors';
 import type { Logger } from '../logger';
 import { insertDefaultNodeIfNone } from '../metadata/nodes';
@@ -47,7 +48,7 @@ export async function prepareMetadata(config: Config, logger: Logger, stopping?:
   }
 }
 
-async function prepareOnce(config: Config, target: MysqlTarget, logger: Logger): Promise<MetadataDb> {
+async function prepareOnce(config: Config, target: DbTarget, logger: Logger): Promise<MetadataDb> {
   await ensureDatabase(target);
   const db = createMetadataDb(target, config.metadataPoolSize, logger);
   try {

@@ -3,10 +3,8 @@ import type { Logger } from '../logger';
 import { connectionOptions, type DbTarget } from '../db/connection-options';
 import { BASE_SESSION_SQL, setUpSession, type CallbackConnection } from '../db/session';
 
-/** How to reach one message DB node. */
-export interface NodeTarget extends DbTarget {
-  id: number;
-}
+/** How to reach one message DB node (a DbNode is one). */
+export type NodeTarget = DbTarget & { id: number };
 
 export interface NodeConnection {
   pool: mysql.Pool;

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { DbNode } from './rows';
+import type { DbNode, NewDbNode } from './rows';
 
 type Db = Knex | Knex.Transaction;
 
@@ -27,16 +27,6 @@ function toDbNode(r: DbNodeRecord): DbNode {
     readOnly: Boolean(r.read_only),
     createdAt: r.created_at,
   };
-}
-
-export interface NewDbNode {
-  name: string;
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-  password: string;
-  readOnly: boolean;
 }
 
 export async function insertDbNode(db: Db, node: NewDbNode): Promise<number> {

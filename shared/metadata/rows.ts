@@ -1,18 +1,19 @@
+import type { DbTarget } from '../db/connection-options';
+
 /** Shapes of metadata rows as the rest of the code sees them (booleans as booleans, ids as numbers). */
 export type TopicKind = 'normal' | 'retry' | 'dead';
 export type GroupMode = 'cluster' | 'broadcast';
 export type StartFrom = 'latest' | 'earliest';
 
-export interface DbNode {
+export interface DbNode extends NewDbNode {
   id: number;
-  name: string;
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-  password: string;
-  readOnly: boolean;
   createdAt: Date;
+}
+
+/** A message db node as registered: how to reach it, its name, and whether queues may be made or written there. */
+export interface NewDbNode extends DbTarget {
+  name: string;
+  readOnly: boolean;
 }
 
 export interface Topic {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { NewMessage } from '../messages/message';
+import { fromColumns, toColumns, type MessageColumns, type NewMessage } from '../messages/message';
 
 type Db = Knex | Knex.Transaction;
 
@@ -19,16 +19,11 @@ export interface NewScheduledMessage extends NewMessage {
   dueAt?: Date;
 }
 
-interface ScheduledRecord {
+interface ScheduledRecord extends MessageColumns {
   id: number;
   topic_id: number;
   due_at: Date;
-  tag: string | null;
-  msg_key: string | null;
-  trace_id: string | null;
-  headers: string | null;
   body: Buffer;
-  retry_count: number;
 }
 
 /**
@@ -42,16 +37,7 @@ export async function insertScheduled(db: Db, rows: readonly NewScheduledMessage
   const step = Number(clock[0]!.step);
   const dueTimes = rows.map((r) => r.dueAt ?? new Date(now + Math.max(0, r.delayMs ?? 0)));
   const [first] = await db('scheduled_message').insert(
-    rows.map((r, i) => ({
-      topic_id: r.topicId,
-      due_at: dueTimes[i],
-      tag: r.tag,
-      msg_key: r.key,
-      trace_id: r.traceId,
-      headers: r.headers,
-      body: r.body,
-      retry_count: r.retryCount,
-    })),
+    rows.map((r, i) => ({ topic_id: r.topicId, due_at: dueTimes[i], ...toColumns(r) })),
   );
   // A simple multi-row INSERT gets consecutive ids (stepping by auto_increment_increment).
   return dueTimes.map((dueAt, i) => ({ id: Number(first) + i * step, dueAt }));
@@ -79,17 +65,7 @@ export async function claimDueMessages(trx: Knex.Transaction, limit: number): Pr
     .limit(limit)
     .forUpdate()
     .skipLocked();
-  return rows.map((r) => ({
-    id: Number(r.id),
-    topicId: r.topic_id,
-    dueAt: r.due_at,
-    tag: r.tag,
-    key: r.msg_key,
-    traceId: r.trace_id,
-    headers: r.headers,
-    body: r.body,
-    retryCount: r.retry_count,
-  }));
+  return rows.map((r) => ({ id: Number(r.id), topicId: r.topic_id, dueAt: r.due_at, ...fromColumns(r) }));
 }
 
 export async function deleteScheduled(trx: Knex.Transaction, ids: readonly number[]): Promise<void> {

@@ -151,12 +151,18 @@ export class NodeWriter {
       const { batch, rows, bytes } = this.takeBatch();
       this.onWriteStart(new Set(batch.map((p) => p.queueId)));
       this.inFlight++;
-      void this.write(batch).finally(() => {
-        this.inFlight--;
-        for (const p of batch) this.budget.give(p.bytes);
-        this.expectReturns(batch.length, rows, bytes);
-        this.schedule();
-      });
+      this.write(batch)
+        // Whatever throws, before or after the INSERT, answers every request of the write (a
+        // request already answered ignores it) instead of escaping as an unhandled rejection.
+        .catch((err: unknown) => {
+          for (const p of batch) p.reject(err);
+        })
+        .finally(() => {
+          this.inFlight--;
+          for (const p of batch) this.budget.give(p.bytes);
+          this.expectReturns(batch.length, rows, bytes);
+          this.schedule();
+        });
     }
   }
 
@@ -205,13 +211,7 @@ export class NodeWriter {
 
   private async write(batch: Pending[]): Promise<void> {
     const statements = this.statementsOf(batch);
-    let rowIds: number[][];
-    try {
-      rowIds = await this.insert(statements.map((s) => ({ table: s.table, messages: s.rows })));
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-      return;
-    }
+    const rowIds = await this.insert(statements.map((s) => ({ table: s.table, messages: s.rows })));
     const ids = new Map<Pending, number[]>(batch.map((p) => [p, new Array<number>(p.messages.length)]));
     statements.forEach((s, k) => {
       let offset = 0;
@@ -220,8 +220,10 @@ export class NodeWriter {
         for (let i = 0; i < part.count; i++) out[part.from + i] = rowIds[k]![offset + i]!;
         offset += part.count;
       }
-      this.onCommitted(s.queueId, rowIds[k]![s.rows.length - 1]!);
     });
+    // Committed: answer first, so that a failure of what follows can't turn into an error for
+    // rows that are stored (a producer would send them again).
     for (const p of batch) p.resolve(ids.get(p)!);
+    statements.forEach((s, k) => this.onCommitted(s.queueId, rowIds[k]![s.rows.length - 1]!));
   }
 }

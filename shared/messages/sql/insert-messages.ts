@@ -1,6 +1,6 @@
 import type { ResultSetHeader } from 'mysql2/promise';
 import { sqlLiteral, stringLiteral } from '../../db/sql-literal';
-import type { NewMessage } from '../message';
+import { MESSAGE_COLUMN_NAMES, messageValues, type NewMessage } from '../message';
 import { quotedTable } from '../queue-table';
 import { rawQuery, type RawRunner } from './callback-api';
 
@@ -10,16 +10,17 @@ import { rawQuery, type RawRunner } from './callback-api';
  * consecutive ids, at steps of the node's @@auto_increment_increment.
  */
 
-const INSERT_COLUMNS = '(tag, msg_key, trace_id, headers, body, retry_count)';
-const COLUMN_COUNT = 6;
+const INSERT_COLUMNS = `(${MESSAGE_COLUMN_NAMES.join(', ')})`;
+const COLUMN_COUNT = MESSAGE_COLUMN_NAMES.length;
+const ROW_PLACEHOLDERS = `(${MESSAGE_COLUMN_NAMES.map(() => '?').join(',')}),`;
 
 /** The INSERT with the values as literals. */
 export function textInsert(table: string, messages: readonly NewMessage[]): string {
   const values = new Array<string>(messages.length);
   for (let i = 0; i < messages.length; i++) {
-    const m = messages[i]!;
-    const body = typeof m.body === 'string' ? stringLiteral(m.body, true) : sqlLiteral(m.body);
-    values[i] = `(${sqlLiteral(m.tag)},${sqlLiteral(m.key)},${sqlLiteral(m.traceId)},${sqlLiteral(m.headers)},${body},${m.retryCount | 0})`;
+    const [tag, key, traceId, headers, body, retryCount] = messageValues(messages[i]!);
+    const bodyLiteral = typeof body === 'string' ? stringLiteral(body, true) : sqlLiteral(body);
+    values[i] = `(${sqlLiteral(tag)},${sqlLiteral(key)},${sqlLiteral(traceId)},${sqlLiteral(headers)},${bodyLiteral},${retryCount})`;
   }
   return `INSERT INTO ${quotedTable(table)} ${INSERT_COLUMNS} VALUES ${values.join(',')}`;
 }
@@ -28,16 +29,10 @@ export function textInsert(table: string, messages: readonly NewMessage[]): stri
 export function preparedInsert(table: string, messages: readonly NewMessage[]): { sql: string; values: unknown[] } {
   const values = new Array<unknown>(messages.length * COLUMN_COUNT);
   for (let i = 0; i < messages.length; i++) {
-    const m = messages[i]!;
-    const at = i * COLUMN_COUNT;
-    values[at] = m.tag;
-    values[at + 1] = m.key;
-    values[at + 2] = m.traceId;
-    values[at + 3] = m.headers;
-    values[at + 4] = m.body;
-    values[at + 5] = m.retryCount | 0;
+    const row = messageValues(messages[i]!);
+    for (let c = 0; c < COLUMN_COUNT; c++) values[i * COLUMN_COUNT + c] = row[c];
   }
-  return { sql: `INSERT INTO ${quotedTable(table)} ${INSERT_COLUMNS} VALUES ${'(?,?,?,?,?,?),'.repeat(messages.length).slice(0, -1)}`, values };
+  return { sql: `INSERT INTO ${quotedTable(table)} ${INSERT_COLUMNS} VALUES ${ROW_PLACEHOLDERS.repeat(messages.length).slice(0, -1)}`, values };
 }
 
 /**

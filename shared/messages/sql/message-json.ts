@@ -1,6 +1,6 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import { stringLiteral } from '../../db/sql-literal';
-import type { StoredMessage } from '../message';
+import { fromColumns, type MessageColumns, type StoredMessage } from '../message';
 
 /** How a queue row is selected: as columns for the admin API, or as API JSON built by the server. */
 
@@ -10,28 +10,14 @@ const CREATED_AT_ISO = "CONCAT(LEFT(DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%
 /** The columns every message read selects (the benchmark's raw baseline reads the same). */
 export const MESSAGE_COLUMNS = `id, tag, msg_key, trace_id, headers, body, retry_count, ${CREATED_AT_ISO} AS created_at`;
 
-export interface MessageRow extends RowDataPacket {
+export interface MessageRow extends RowDataPacket, MessageColumns {
   id: number;
-  tag: string | null;
-  msg_key: string | null;
-  trace_id: string | null;
-  headers: string | null;
   body: Buffer;
-  retry_count: number;
   created_at: string;
 }
 
 export function toStored(row: MessageRow): StoredMessage {
-  return {
-    id: Number(row.id),
-    tag: row.tag,
-    key: row.msg_key,
-    traceId: row.trace_id,
-    headers: row.headers,
-    body: row.body,
-    retryCount: row.retry_count,
-    createdAt: row.created_at,
-  };
+  return { id: Number(row.id), ...fromColumns(row), createdAt: row.created_at };
 }
 
 /**
