@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTopic, drain, joinGroup, produce, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
+import { createTopic, joinGroup, produce, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
 
 let t: TestBroker;
 before(async () => {
@@ -18,7 +18,9 @@ async function twoDeadMessages(topic: string, group: string) {
   assert.equal(sub.status, 201, JSON.stringify(sub.body));
   const c = await joinGroup(t.api, group, 'c');
   await produce(t.api, topic, [{ body: 'a' }, { body: 'b' }]);
-  const got = await drain(c, 2);
+  // Pulled and failed, not committed: a consumer fails messages before it commits past them.
+  const got = (await c.pulled({ max: 10, waitMs: 2_000 })).messages;
+  assert.equal(got.length, 2);
   const failed = await t.api.post(`/api/v1/groups/${group}/consumers/${c.consumerId}/fail`, { messages: got.map((m) => ({ queueId: m.queueId, id: m.id })) });
   assert.equal(failed.status, 200, JSON.stringify(failed.body));
   let dead: { queueId: number; id: number }[] = [];
