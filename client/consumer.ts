@@ -1,6 +1,6 @@
-import { ConsumerExpiredError, HandlerError, RebalancedError, TablemqError, asError } from './errors';
+import { ConsumerExpiredError, HandlerError, RebalancedError, TablemqError, asError, fencedQueues, type FencedQueue } from './errors';
 import { Limiter } from './limiter';
-import type { Assignment, HeartbeatAnswer, Position, PullAnswer, ReceivedMessage, RegisterAnswer } from './messages';
+import type { Assignment, HeartbeatAnswer, PullAnswer, ReceivedMessage, RegisterAnswer } from './messages';
 import { QueueTracker, type Chunk } from './queue-tracker';
 import { Transport, type TransportOptions } from './transport';
 
@@ -221,7 +221,7 @@ export class Consumer<Body = unknown> {
 
   /** Takes the assignments the broker reported for a request sent at `mark`. */
   private reconcile(generation: number, assignments: Assignment[], mark: number): void {
-    this.generation = generation;
+    this.seeGeneration(generation);
     const now = new Set(assignments.map((a) => a.queueId));
     const revoked = new Set([...this.owned].filter((q) => !now.has(q)));
     for (const q of this.tracker.knownBefore(mark)) {
@@ -234,13 +234,27 @@ export class Consumer<Body = unknown> {
     if (added || revoked.size > 0) this.emitRebalance([...revoked]);
   }
 
-  /** Queues the broker says this consumer lost (a fenced call, or a pull that no longer covers them). */
-  private lose(queueIds: number[]): void {
-    for (const q of queueIds) {
-      this.tracker.drop(q);
-      this.owned.delete(q);
+  /**
+   * A newer group generation: some queue of the group changed hands or was reset. Commit every
+   * queue's processed offset again, so the broker fences those of ours it concerns.
+   */
+  private seeGeneration(generation: number): void {
+    if (generation > this.generation && this.generation > 0) this.tracker.recommitAll();
+    this.generation = Math.max(this.generation, generation);
+  }
+
+  /**
+   * Drops what this consumer knows of queues the broker fenced or a pull no longer covers: they are read again from the committed
+   * offset if still owned (REASSIGNED: moved away and back, or reset), else they are revoked.
+   */
+  private fence(fenced: FencedQueue[]): void {
+    const revoked: number[] = [];
+    for (const f of fenced) {
+      this.tracker.drop(f.queueId);
+      if (f.reason === 'REASSIGNED') continue;
+      if (this.owned.delete(f.queueId)) revoked.push(f.queueId);
     }
-    if (queueIds.length > 0) this.emitRebalance(queueIds);
+    if (revoked.length > 0) this.emitRebalance(revoked);
   }
 
   private async pullLoop(): Promise<void> {
@@ -272,11 +286,11 @@ export class Consumer<Body = unknown> {
       }
       if (this.member !== member || this.state !== 'running') continue;
       const { chunks, lost } = this.tracker.accept(answer, snapshot, named.map((p) => p.queueId));
-      this.lose(lost);
+      this.fence(lost.map((queueId) => ({ queueId })));
+      this.seeGeneration(answer.generation);
       const fresh = chunks.filter((c) => !this.owned.has(c.queueId)).map((c) => c.queueId);
       if (fresh.length > 0) {
         for (const q of fresh) this.owned.add(q);
-        this.generation = Math.max(this.generation, answer.generation);
         this.emitRebalance([]);
       }
       const processing = this.dispatch(chunks);
@@ -307,7 +321,7 @@ export class Consumer<Body = unknown> {
 
   /** Handles one queue's messages in order. Never rejects: everything ends in a commit, a fail or a drop. */
   private async handleChunk(chunk: Chunk): Promise<void> {
-    const done = (offset: number) => this.tracker.processed(chunk.queueId, chunk.epoch, offset, chunk.generation);
+    const done = (offset: number) => this.tracker.processed(chunk.queueId, chunk.epoch, offset);
     if (chunk.messages.length === 0) return done(chunk.position);
     await this.limiter.acquire();
     try {
@@ -361,7 +375,7 @@ export class Consumer<Body = unknown> {
   /** A fenced, expired or failed call about `queueIds`: drop what can no longer be trusted. */
   private onCallError(err: unknown, member: Member, queueIds: number[]): void {
     if (err instanceof RebalancedError) {
-      this.lose(err.fencedQueueIds.length > 0 ? err.fencedQueueIds : queueIds);
+      this.fence(err.fenced.length > 0 ? err.fenced : queueIds.map((queueId) => ({ queueId })));
     } else if (err instanceof ConsumerExpiredError) {
       void this.recover(member);
     } else {
@@ -384,13 +398,14 @@ export class Consumer<Body = unknown> {
     for (const batch of this.tracker.takeCommits()) {
       try {
         const answer = await this.transport.call<unknown>('POST', `${this.base}/${member.consumerId}/commit`, JSON.stringify(batch));
-        this.lose(fencedIn(answer));
+        this.fence(fencedQueues(answer));
       } catch (err) {
         if (err instanceof RebalancedError) {
-          // Today's broker applies none of a commit that names a lost queue: send the rest again.
-          const fenced = new Set(err.fencedQueueIds.length > 0 ? err.fencedQueueIds : batch.offsets.map((o) => o.queueId));
-          this.lose([...fenced]);
-          this.tracker.restore({ generation: batch.generation, offsets: batch.offsets.filter((o) => !fenced.has(o.queueId)) }, snapshot);
+          // A 409 applied nothing (a broker before partial commits also refused the owned part): send the rest again.
+          const fenced = err.fenced.length > 0 ? err.fenced : batch.offsets.map((o) => ({ queueId: o.queueId }));
+          this.fence(fenced);
+          const ids = new Set(fenced.map((f) => f.queueId));
+          this.tracker.restore({ generation: batch.generation, offsets: batch.offsets.filter((o) => !ids.has(o.queueId)) }, snapshot);
         } else if (err instanceof ConsumerExpiredError) {
           void this.recover(member);
         } else {
@@ -417,13 +432,4 @@ export class Consumer<Body = unknown> {
       // A failing error hook must not stop the consumer.
     }
   }
-}
-
-/** Queues a 200 commit answer says it did not apply (a broker that commits the owned part). */
-function fencedIn(answer: unknown): number[] {
-  const a = answer as { fencedQueueIds?: unknown; fenced?: unknown } | null;
-  const list = Array.isArray(a?.fencedQueueIds) ? a.fencedQueueIds : Array.isArray(a?.fenced) ? a.fenced : [];
-  return list
-    .map((f: unknown) => (typeof f === 'number' ? f : (f as Position | null)?.queueId))
-    .filter((q): q is number => typeof q === 'number');
 }

@@ -26,12 +26,33 @@ export class BrokerResponseError extends TablemqError {
   }
 }
 
-/** 409 REBALANCED: this consumer no longer owns some queues (`fencedQueueIds`). */
+/** 409 REBALANCED: this consumer may no longer act on some queues (`fenced`); nothing was applied. */
 export class RebalancedError extends BrokerResponseError {
-  get fencedQueueIds(): number[] {
-    const ids = (this.details as { fencedQueueIds?: unknown } | null)?.fencedQueueIds;
-    return Array.isArray(ids) ? ids.filter((id): id is number => typeof id === 'number') : [];
+  get fenced(): FencedQueue[] {
+    return fencedQueues(this.details);
   }
+}
+
+/**
+ * A queue the broker refused to act on. `NOT_OWNED`: another consumer's now (or no one's);
+ * `REASSIGNED`: still this consumer's, but it changed hands or was reset since the generation sent.
+ */
+export interface FencedQueue {
+  queueId: number;
+  reason?: string;
+}
+
+/**
+ * The queues a commit answer (200) or a REBALANCED error's details say were fenced:
+ * `fenced: [{queueId, reason}]`, or `fencedQueueIds: [id]` from brokers before partial commits.
+ */
+export function fencedQueues(answer: unknown): FencedQueue[] {
+  const a = answer as { fenced?: unknown; fencedQueueIds?: unknown } | null;
+  const list: unknown[] = Array.isArray(a?.fenced) ? a.fenced : Array.isArray(a?.fencedQueueIds) ? a.fencedQueueIds : [];
+  return list
+    .map((f) => (typeof f === 'number' ? { queueId: f } : (f as FencedQueue | null)))
+    .filter((f): f is FencedQueue => typeof f?.queueId === 'number')
+    .map((f) => (typeof f.reason === 'string' ? { queueId: f.queueId, reason: f.reason } : { queueId: f.queueId }));
 }
 
 /** 404 CONSUMER_EXPIRED: the broker forgot this consumer; it must register again. */

@@ -20,10 +20,17 @@ export interface CommitBatch {
 interface QueueState {
   /** Order in which queues became known; a heartbeat only revokes queues known before it was sent. */
   since: number;
+  /**
+   * The generation of the pull that started reading this queue from its committed offset. Every
+   * later position follows from that read, so commits and fails name it: if the queue changed
+   * hands or was reset after it, the broker fences them (a later pull's generation would not).
+   */
+  generation: number;
   /** Where the next pull starts; undefined: at the committed offset. */
   position: number | undefined;
-  /** Processed but not yet committed: the id to commit and the generation of the pull that read it. */
-  pending: { offset: number; generation: number } | undefined;
+  /** The last id processed, and the part of it not yet committed. */
+  processed: number | undefined;
+  pending: number | undefined;
 }
 
 /** A view of the epochs when a request was sent, to tell which parts of its answer are stale. */
@@ -88,20 +95,30 @@ export class QueueTracker {
     for (const p of answer.positions) {
       covered.add(p.queueId);
       if (!fresh(p.queueId)) continue;
-      const q = this.state(p.queueId);
+      const q = this.state(p.queueId, answer.generation);
       q.position = Math.max(q.position ?? 0, p.offset);
-      chunks.push({ queueId: p.queueId, epoch: this.epoch(p.queueId), generation: answer.generation, messages: byQueue.get(p.queueId) ?? [], position: p.offset });
+      chunks.push({ queueId: p.queueId, epoch: this.epoch(p.queueId), generation: q.generation, messages: byQueue.get(p.queueId) ?? [], position: p.offset });
     }
     const lost = named.filter((id) => !covered.has(id) && fresh(id) && this.queues.has(id));
     return { chunks, lost };
   }
 
   /** Records that everything up to `offset` of a queue is processed, if `epoch` is still current. */
-  processed(queueId: number, epoch: number, offset: number, generation: number): void {
+  processed(queueId: number, epoch: number, offset: number): void {
     const q = this.queues.get(queueId);
-    if (!q || this.epoch(queueId) !== epoch) return;
-    if (q.pending && q.pending.offset >= offset) return;
-    q.pending = { offset, generation };
+    if (!q || this.epoch(queueId) !== epoch || (q.processed ?? -1) >= offset) return;
+    q.processed = offset;
+    q.pending = offset;
+  }
+
+  /**
+   * Commits every processed offset again at the next round, committed or not. After the group
+   * generation moved this is how a consumer learns of a queue reset or handed over meanwhile
+   * that it has nothing new to commit on: the broker fences the commit (offsets never move back,
+   * so for the other queues it changes nothing).
+   */
+  recommitAll(): void {
+    for (const q of this.queues.values()) if (q.processed !== undefined) q.pending = q.processed;
   }
 
   isCurrent(queueId: number, epoch: number): boolean {
@@ -124,10 +141,10 @@ export class QueueTracker {
   takeCommits(): CommitBatch[] {
     const byGeneration = new Map<number, Position[]>();
     for (const [queueId, q] of this.queues) {
-      if (!q.pending) continue;
-      const list = byGeneration.get(q.pending.generation) ?? [];
-      list.push({ queueId, offset: q.pending.offset });
-      byGeneration.set(q.pending.generation, list);
+      if (q.pending === undefined) continue;
+      const list = byGeneration.get(q.generation) ?? [];
+      list.push({ queueId, offset: q.pending });
+      byGeneration.set(q.generation, list);
       q.pending = undefined;
     }
     return [...byGeneration].map(([generation, offsets]) => ({ generation, offsets }));
@@ -136,15 +153,16 @@ export class QueueTracker {
   /** Puts back offsets a commit did not apply, unless the queue was dropped or moved on since. */
   restore(batch: CommitBatch, epochs: EpochSnapshot): void {
     for (const o of batch.offsets) {
-      if (this.epoch(o.queueId) !== (epochs.get(o.queueId) ?? 0)) continue;
-      this.processed(o.queueId, this.epoch(o.queueId), o.offset, batch.generation);
+      const q = this.queues.get(o.queueId);
+      if (!q || this.epoch(o.queueId) !== (epochs.get(o.queueId) ?? 0)) continue;
+      q.pending = Math.max(q.pending ?? -1, o.offset);
     }
   }
 
-  private state(queueId: number): QueueState {
+  private state(queueId: number, generation: number): QueueState {
     let q = this.queues.get(queueId);
     if (!q) {
-      q = { since: this.seq++, position: undefined, pending: undefined };
+      q = { since: this.seq++, generation, position: undefined, processed: undefined, pending: undefined };
       this.queues.set(queueId, q);
     }
     return q;

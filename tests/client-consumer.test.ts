@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { Consumer, Producer, type ReceivedMessage } from '../client';
 import { createGroup, createTopic, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
 import { sleep, waitFor } from './helpers/jobs';
@@ -17,6 +17,16 @@ before(async () => {
 });
 after(async () => {
   await t?.close();
+});
+
+/** Consumers a test started: stopped after each test even when it fails, so none keeps the process alive. */
+const running: { stop(): Promise<void> }[] = [];
+function track<C extends { stop(): Promise<void> }>(consumer: C): C {
+  running.push(consumer);
+  return consumer;
+}
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((c) => c.stop()));
 });
 
 interface Keyed {
@@ -53,6 +63,7 @@ function childConsumer(group: string, name: string, onMessage: (m: { body: Keyed
     env: { ...process.env, CLIENT_BROKERS: url, CLIENT_GROUP: group, CLIENT_NAME: name, CLIENT_HANDLER_MS: '2' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  track({ stop: async () => void child.kill('SIGKILL') });
   createInterface({ input: child.stdout! }).on('line', (line) => onMessage(JSON.parse(line) as { body: Keyed }));
   const exited = new Promise((resolve) => child.once('exit', resolve));
   return { child, exited };
@@ -67,7 +78,7 @@ describe('client consumer', () => {
     const log = deliveryLog();
     const errors: Error[] = [];
     const inProcess = (name: string) =>
-      new Consumer<Keyed>({
+      track(new Consumer<Keyed>({
         brokers: [url],
         group,
         name,
@@ -79,7 +90,7 @@ describe('client consumer', () => {
           log.record(name, m.body);
           await sleep(2);
         },
-      });
+      }));
     const survivor = inProcess('survivor');
     await survivor.start();
     const victim = childConsumer(group, 'victim', (m) => log.record('victim', m.body));
@@ -118,7 +129,7 @@ describe('client consumer', () => {
     const calls: string[] = [];
     let pulling: () => void = () => {};
     const pullStarted = new Promise<void>((resolve) => (pulling = resolve));
-    const consumer = new Consumer({
+    const consumer = track(new Consumer({
       brokers: [url],
       group,
       name: 'quitter',
@@ -130,7 +141,7 @@ describe('client consumer', () => {
         if (path.endsWith('/pull')) pulling();
         return fetch(input, init);
       },
-    });
+    }));
     await consumer.start();
     const id = consumer.consumerId!;
     await pullStarted;
@@ -144,6 +155,32 @@ describe('client consumer', () => {
     assert.deepEqual(members.body.consumers, []);
   });
 
+  test('after an offset reset the consumer delivers again from the reset point, even when idle', async () => {
+    const topic = uniqueName('reset');
+    const group = uniqueName('g');
+    await createTopic(t.api, topic, 2);
+    await createGroup(t.api, group, [topic]);
+    await new Producer({ brokers: [url] }).send(topic, [1, 2, 3, 4, 5, 6].map((n) => ({ body: n, key: `k${n}` })));
+    const times = new Map<number, number>();
+    const rebalances: { queues: number[]; revoked: number[] }[] = [];
+    const consumer = track(new Consumer<number>({
+      brokers: [url],
+      group,
+      name: 'resettable',
+      waitMs: 500,
+      handler: (m) => void times.set(m.body, (times.get(m.body) ?? 0) + 1),
+      onRebalance: (e) => rebalances.push(e),
+    }));
+    await consumer.start();
+    await waitFor('all six handled and committed', async () => times.size === 6 && (await t.api.get(`/api/v1/admin/groups/${group}/lag`)).body.totalLag === 0);
+    const reset = await t.api.post(`/api/v1/admin/groups/${group}/offsets/reset`, { topic, to: 'earliest' });
+    assert.equal(reset.status, 200, JSON.stringify(reset.body));
+    await waitFor('all six handled again', async () => [...times.values()].every((n) => n >= 2));
+    await consumer.stop();
+    assert.deepEqual([...times.values()], [2, 2, 2, 2, 2, 2]);
+    assert.deepEqual(rebalances.flatMap((e) => e.revoked), [], 'a reset queue is still owned: nothing revoked');
+  });
+
   test('a handler that always throws sends its messages to the dead topic after maxRetries', async () => {
     const topic = uniqueName('poison');
     const group = uniqueName('g');
@@ -155,7 +192,7 @@ describe('client consumer', () => {
 
     const attempts = new Map<number, number>();
     const seen: ReceivedMessage<{ n: number }>[] = [];
-    const consumer = new Consumer<{ n: number }>({
+    const consumer = track(new Consumer<{ n: number }>({
       brokers: [url],
       group,
       name: 'unlucky',
@@ -165,7 +202,7 @@ describe('client consumer', () => {
         attempts.set(m.body.n, (attempts.get(m.body.n) ?? 0) + 1);
         throw new Error(`cannot handle ${m.body.n}`);
       },
-    });
+    }));
     await consumer.start();
     const dead = await waitFor('3 dead messages', async () => {
       const res = await t.api.get(`/api/v1/admin/groups/${group}/dead-messages?topic=${topic}`);
@@ -193,6 +230,7 @@ describe('the README client examples', () => {
     const file = join(__dirname, '..', `.readme-${name}-${process.pid}.mts`);
     writeFileSync(file, code);
     const child = spawn(process.execPath, ['--import', 'tsx', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    track({ stop: async () => void child.kill('SIGKILL') });
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     child.stderr!.on('data', (d) => (out += d));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { startBroker, type Broker } from '../broker/server';
 import { BufferFullError, Consumer, Producer, type SendResult } from '../client';
 import { createLogger } from '../shared/logger';
@@ -25,6 +25,16 @@ after(async () => {
   await db?.drop();
 });
 
+/** Consumers a test started: stopped after each test even when it fails, so none keeps the process alive. */
+const running: { stop(): Promise<void> }[] = [];
+function track<C extends { stop(): Promise<void> }>(consumer: C): C {
+  running.push(consumer);
+  return consumer;
+}
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((c) => c.stop()));
+});
+
 type Stored = { queueId: number; id: number };
 const stored = (r: SendResult): Stored => {
   assert.ok(r.queueId !== null && r.id !== null, 'stored at once, not scheduled');
@@ -36,7 +46,7 @@ async function readAll(topic: string, expected: number): Promise<Map<string, str
   const group = uniqueName('reader');
   await createGroup(api, group, [topic]);
   const got = new Map<string, string>();
-  const consumer = new Consumer({ brokers: [urls[1]!], group, name: 'reader', waitMs: 200, batchHandler: (ms) => ms.forEach((m) => got.set(`${m.queueId}:${m.id}`, JSON.stringify(m.body))) });
+  const consumer = track(new Consumer({ brokers: [urls[1]!], group, name: 'reader', waitMs: 200, batchHandler: (ms) => ms.forEach((m) => got.set(`${m.queueId}:${m.id}`, JSON.stringify(m.body))) }));
   await consumer.start();
   await waitFor(`${expected} messages`, async () => got.size >= expected, 20_000);
   await consumer.stop();

@@ -36,27 +36,37 @@ describe('client queue tracker', () => {
     assert.deepEqual(lost, [1]);
   });
 
-  test('processed offsets are committed once, grouped by generation, and work of a dropped epoch is ignored', () => {
+  test('commits name the generation of the pull that started reading each queue, not a later one', () => {
     const tr = new QueueTracker();
-    const { chunks } = tr.accept({ generation: 4, messages: [], positions: [{ queueId: 1, offset: 3 }, { queueId: 2, offset: 3 }] }, tr.snapshot(), []);
-    const [one, two] = chunks;
-    tr.processed(1, one!.epoch, 3, 4);
-    tr.processed(2, two!.epoch, 2, 5);
-    tr.processed(2, two!.epoch, 1, 5); // never backwards
+    const first = tr.accept({ generation: 4, messages: [], positions: [{ queueId: 1, offset: 3 }] }, tr.snapshot(), []).chunks[0]!;
+    // A later pull, after the group generation moved, continues queue 1 and starts queue 2.
+    const later = tr.accept({ generation: 6, messages: [], positions: [{ queueId: 1, offset: 5 }, { queueId: 2, offset: 3 }] }, tr.snapshot(), [1]).chunks;
+    assert.deepEqual(later.map((c) => [c.queueId, c.generation]), [[1, 4], [2, 6]]);
+    tr.processed(1, first.epoch, 5);
+    tr.processed(2, later[1]!.epoch, 2);
+    tr.processed(2, later[1]!.epoch, 1); // never backwards
+    assert.deepEqual(tr.takeCommits(), [{ generation: 4, offsets: [{ queueId: 1, offset: 5 }] }, { generation: 6, offsets: [{ queueId: 2, offset: 2 }] }]);
+    assert.deepEqual(tr.takeCommits(), [], 'committed once');
+    tr.recommitAll();
+    assert.deepEqual(tr.takeCommits().flatMap((b) => b.offsets), [{ queueId: 1, offset: 5 }, { queueId: 2, offset: 2 }], 'and again when asked');
+  });
+
+  test('work of a dropped epoch is ignored', () => {
+    const tr = new QueueTracker();
+    const chunk = tr.accept({ generation: 1, messages: [], positions: [{ queueId: 2, offset: 3 }] }, tr.snapshot(), []).chunks[0]!;
     tr.drop(2);
-    tr.processed(2, two!.epoch, 3, 5); // an old epoch: ignored
-    assert.deepEqual(tr.takeCommits(), [{ generation: 4, offsets: [{ queueId: 1, offset: 3 }] }]);
+    tr.processed(2, chunk.epoch, 3);
     assert.deepEqual(tr.takeCommits(), []);
   });
 
   test('restore puts back a commit that was not applied, unless the queue moved on or was dropped', () => {
     const tr = new QueueTracker();
     const { chunks } = tr.accept({ generation: 1, messages: [], positions: [{ queueId: 1, offset: 9 }, { queueId: 2, offset: 9 }] }, tr.snapshot(), []);
-    tr.processed(1, chunks[0]!.epoch, 4, 1);
-    tr.processed(2, chunks[1]!.epoch, 4, 1);
+    tr.processed(1, chunks[0]!.epoch, 4);
+    tr.processed(2, chunks[1]!.epoch, 4);
     const snap = tr.snapshot();
     const [batch] = tr.takeCommits();
-    tr.processed(1, chunks[0]!.epoch, 6, 1);
+    tr.processed(1, chunks[0]!.epoch, 6);
     tr.drop(2);
     tr.restore(batch!, snap);
     assert.deepEqual(tr.takeCommits(), [{ generation: 1, offsets: [{ queueId: 1, offset: 6 }] }]);
