@@ -4,6 +4,7 @@ import * as portalJobs from './002_portal_jobs';
 import * as failuresAndSchedules from './003_failures_and_schedules';
 import * as exactNames from './004_exact_names';
 import * as scheduledAttempts from './006_scheduled_attempts';
+import * as jobIdleRuns from './007_job_idle_runs';
 
 /**
  * Migrations are listed here rather than discovered on disk, so the same list works under tsx
@@ -16,6 +17,7 @@ const MIGRATIONS: readonly [name: string, migration: Knex.Migration][] = [
   ['003_failures_and_schedules', failuresAndSchedules],
   ['004_exact_names', exactNames],
   ['006_scheduled_attempts', scheduledAttempts],
+  ['007_job_idle_runs', jobIdleRuns],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

@@ -8,25 +8,33 @@ import type { RunOutcome } from './run-job';
 import { checkJobSchedules } from './schedule-config';
 
 /**
- * The portal-jobs process.
- *   portal-jobs            runs the scheduler until SIGTERM/SIGINT (exit 0)
- *   portal-jobs run <job>  runs one job once, under its lease, and exits:
- *                          0 succeeded, 1 failed, 3 not run (another instance holds the lease)
+ * The portal-jobs process (`tablemq-jobs` once built: bin/tablemq-jobs.js runs dist/ as it is).
+ *   tablemq-jobs            runs the scheduler until SIGTERM/SIGINT (exit 0)
+ *   tablemq-jobs run <job>  runs one job once, under its lease, and exits:
+ *                           0 succeeded, 1 failed, 3 not run (another instance holds the lease)
+ *   tablemq-jobs --help     prints the usage (exit 0)
  * Bad arguments or configuration exit 2 with a message naming what is wrong.
  */
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 const EXIT_LEASE_HELD = 3;
 
-const USAGE = `usage: portal-jobs            run the job scheduler
-       portal-jobs run <job>  run one job once (${JOB_NAMES.join(', ')})`;
+const USAGE = `usage: tablemq-jobs            run the job scheduler
+       tablemq-jobs run <job>  run one job once, now, and exit (jobs: ${JOB_NAMES.join(', ')})
+       tablemq-jobs --help     show this
+Exit status of run: 0 succeeded, 1 failed, 2 bad arguments or configuration, 3 not run (another
+instance holds the job's lease). Configuration: the same TABLEMQ_* variables as the broker.`;
 
 function parseArgs(argv: readonly string[]): { mode: 'schedule' } | { mode: 'run'; job: JobName } {
   if (argv.length === 0) return { mode: 'schedule' };
+  if (argv.some((arg) => arg === '--help' || arg === '-h' || arg === 'help')) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
   const [command, job, ...rest] = argv;
   if (command === 'run' && job !== undefined && isJobName(job) && rest.length === 0) return { mode: 'run', job };
   const problem = command !== 'run' ? `unknown command ${JSON.stringify(command)}` : job === undefined ? 'run needs a job name' : !isJobName(job) ? `unknown job ${JSON.stringify(job)}` : 'too many arguments';
-  process.stderr.write(`portal-jobs: ${problem}\n${USAGE}\n`);
+  process.stderr.write(`tablemq-jobs: ${problem}\n${USAGE}\n`);
   process.exit(EXIT_USAGE);
 }
 

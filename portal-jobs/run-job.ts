@@ -1,5 +1,5 @@
 import { toError } from '../shared/errors';
-import { failAbandonedRuns, findLease, finishJobRun, insertJobRun } from '../shared/metadata/jobs';
+import { countIdleRun, failAbandonedRuns, findLease, finishJobRun, insertFinishedJobRun, insertJobRun } from '../shared/metadata/jobs';
 import type { JobsContext } from './context';
 import type { JobCounts, JobDefinition } from './jobs/job';
 import { acquireLease } from './lease';
@@ -12,7 +12,8 @@ export type RunOutcome =
   | { kind: 'lease-held'; holder: string | null; until: Date | null }
   /** This tick already has a run (another instance finished it before this one got the lease). */
   | { kind: 'already-ran' }
-  | { kind: 'finished'; runId: number; status: 'succeeded' | 'failed'; counts: JobCounts; durationMs: number; error?: string };
+  /** runId is null for a scheduled run that did nothing and was only counted (see runJob). */
+  | { kind: 'finished'; runId: number | null; status: 'succeeded' | 'failed'; counts: JobCounts; durationMs: number; error?: string };
 
 /**
  * One run of a job: take the lease, open the job_run row (once per cron tick across all instances),
@@ -51,10 +52,19 @@ async function runUnderLease(ctx: JobsContext, job: JobDefinition, trigger: RunT
     if (abandoned > 0) ctx.logger.warn('marked runs of a lost lease holder as failed', { job: job.name, runs: abandoned });
 
     const scheduledFor = trigger.kind === 'schedule' ? trigger.slot : null;
-    const runId = await insertJobRun(ctx.db, { job: job.name, holder: ctx.holder, triggeredBy: trigger.kind === 'schedule' ? 'schedule' : 'manual', scheduledFor });
-    if (runId === undefined) return { kind: 'already-ran' };
+    const row = { job: job.name, holder: ctx.holder, triggeredBy: trigger.kind === 'schedule' ? ('schedule' as const) : ('manual' as const), scheduledFor };
+    // A frequent job (one that can tell whether a run did anything) writes a scheduled run only
+    // once it did something or failed: a row every 10 s that says "nothing" is noise. Such a job
+    // must be harmless to run twice, since its tick is not claimed up front.
+    const recordsAfterwards = trigger.kind === 'schedule' && job.didWork !== undefined;
+    let runId: number | null = null;
+    if (!recordsAfterwards) {
+      const opened = await insertJobRun(ctx.db, row);
+      if (opened === undefined) return { kind: 'already-ran' };
+      runId = opened;
+    }
 
-    const logger = ctx.logger.child({ job: job.name, runId, holder: ctx.holder });
+    const logger = ctx.logger.child({ job: job.name, ...(runId === null ? {} : { runId }), holder: ctx.holder });
     const counts: JobCounts = {};
     const signal = stopping ? AbortSignal.any([lease.signal, stopping]) : lease.signal;
     const started = Date.now();
@@ -67,10 +77,14 @@ async function runUnderLease(ctx: JobsContext, job: JobDefinition, trigger: RunT
     }
     const durationMs = Date.now() - started;
     const status = error ? 'failed' : 'succeeded';
-    await finishJobRun(ctx.db, runId, status, error ? { counts, error: error.message } : { counts });
-    if (error) logger.error('job run failed', { durationMs, counts, err: error.message });
-    else if (job.didWork?.(counts) ?? true) logger.info('job run succeeded', { durationMs, counts });
-    else logger.debug('job run succeeded', { durationMs, counts });
+    const detail = error ? { counts, error: error.message } : { counts };
+    const didWork = job.didWork?.(counts) ?? true;
+    if (runId !== null) await finishJobRun(ctx.db, runId, status, detail);
+    else if (error || didWork) runId = (await insertFinishedJobRun(ctx.db, row, status, detail, durationMs)) ?? null;
+    else await countIdleRun(ctx.db, job.name);
+    if (error) logger.error('job run failed', { durationMs, counts, err: error.message, runId });
+    else if (didWork) logger.info('job run succeeded', { durationMs, counts, runId });
+    else logger.debug('job run succeeded', { durationMs, counts, runId });
     return { kind: 'finished', runId, status, counts, durationMs, ...(error ? { error: error.message } : {}) };
   } finally {
     await lease.release();

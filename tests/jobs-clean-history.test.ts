@@ -125,7 +125,7 @@ describe('clean-history', () => {
     assert.equal(clean.lease.held, false, 'a finished run released its lease');
 
     const expire = before.body.jobs.find((j: { name: string }) => j.name === 'expire-consumers');
-    assert.deepEqual(expire, { name: 'expire-consumers', lease: null, lastRuns: [] }, 'listed before it ever ran');
+    assert.deepEqual(expire, { name: 'expire-consumers', lease: null, idleRuns: 0, lastIdleRunAt: null, lastRuns: [] }, 'listed before it ever ran');
 
     assert.ok(await insertLeaseIfAbsent(jobs.ctx.db, 'expire-consumers', 'other-host:42:abc', 60_000));
     const held = await t.api.get('/api/v1/admin/jobs?runs=1');

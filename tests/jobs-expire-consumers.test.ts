@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { PortalJobs } from '../portal-jobs/app';
+import { JOBS } from '../portal-jobs/jobs';
+import { runJob } from '../portal-jobs/run-job';
 import { createGroup, createTopic, joinGroup, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
 import { sleep, startTestJobs, waitFor } from './helpers/jobs';
 
@@ -71,6 +73,24 @@ describe('expire-consumers', () => {
     assert.equal((await silent.heartbeat()).status, 404);
   });
 
+  test('a scheduled run that expires nobody writes no job_run row: it is counted on its lease and shown by GET /admin/jobs', async () => {
+    const rowsBefore = await t.sql.count('job_run', "job = 'expire-consumers'");
+    const idleBefore = (await t.api.get('/api/v1/admin/jobs')).body.jobs.find((j: { name: string }) => j.name === 'expire-consumers').idleRuns as number;
+    for (const second of [1, 2, 3]) {
+      const outcome = await runJob(jobs.ctx, JOBS['expire-consumers'], { kind: 'schedule', slot: new Date(`2031-01-01T00:00:0${second}.000Z`) });
+      assert.ok(outcome.kind === 'finished' && outcome.status === 'succeeded', JSON.stringify(outcome));
+      assert.equal(outcome.runId, null);
+    }
+    assert.equal(await t.sql.count('job_run', "job = 'expire-consumers'"), rowsBefore, 'no row for runs that did nothing');
+    const listed = (await t.api.get('/api/v1/admin/jobs')).body.jobs.find((j: { name: string }) => j.name === 'expire-consumers');
+    assert.equal(listed.idleRuns, idleBefore + 3);
+    assert.ok(Date.parse(listed.lastIdleRunAt) > Date.now() - 60_000);
+    // An operator's run by hand is always written down, even when it did nothing.
+    const manual = await jobs.runOnce('expire-consumers');
+    assert.ok(manual.kind === 'finished' && typeof manual.runId === 'number');
+    assert.equal(await t.sql.count('job_run', "job = 'expire-consumers'"), rowsBefore + 1);
+  });
+
   test('on schedule, a consumer killed without leaving loses its queues within the session timeout plus one expiry interval', async () => {
     const { group, live, silent, queueIds } = await twoConsumers('scheduled');
     jobs.scheduler.start();
@@ -89,11 +109,12 @@ describe('expire-consumers', () => {
     const tookMs = Date.now() - killedAt;
     assert.ok(tookMs <= SESSION_MS + EXPIRY_EVERY_MS + 500, `took ${tookMs} ms`);
     assert.equal(await t.sql.count('consumer', 'id = ?', [silent.consumerId]), 0);
-    const runs = await t.sql.rows<{ status: string; triggered_by: string; scheduled_for: Date | null }>(
-      "SELECT status, triggered_by, scheduled_for FROM job_run WHERE job = 'expire-consumers' AND triggered_by = 'schedule'",
+    const runs = await t.sql.rows<{ status: string; triggered_by: string; scheduled_for: Date | null; detail: string }>(
+      "SELECT status, triggered_by, scheduled_for, detail FROM job_run WHERE job = 'expire-consumers' AND triggered_by = 'schedule'",
     );
     assert.ok(runs.length >= 1);
     assert.ok(runs.every((r) => r.status === 'succeeded' && r.scheduled_for !== null && r.scheduled_for.getUTCMilliseconds() === 0));
+    assert.ok(runs.every((r) => JSON.parse(r.detail).counts.expiredConsumers > 0), 'only runs that expired someone are written');
     await sleep(50);
   });
 });

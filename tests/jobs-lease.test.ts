@@ -16,7 +16,8 @@ let a: PortalJobs;
 let b: PortalJobs;
 before(async () => {
   database = await freshDatabase('jobs_lease');
-  const options = { jobLeaseMs: LEASE_MS, jobsCleanHistoryEnabled: false, jobsExpireConsumersCron: '* * * * * *' };
+  // clean-history claims each tick before it runs; expire-consumers records only runs that did something.
+  const options = { jobLeaseMs: LEASE_MS, jobsExpireConsumersEnabled: false, jobsCleanHistoryCron: '* * * * * *' };
   a = await startTestJobs(database.url, options);
   b = await startTestJobs(database.url, options);
   sql = await sqlClient(database.name);
@@ -65,7 +66,7 @@ describe('job leases', () => {
 
 describe('one run per tick across instances', () => {
   test('a tick that a second instance processes after the first one finished is not run again', async () => {
-    const job = JOBS['expire-consumers'];
+    const job = JOBS['clean-history'];
     const slot = new Date('2030-01-01T00:00:05.000Z');
     const first = await runJob(a.ctx, job, { kind: 'schedule', slot });
     assert.equal(first.kind, 'finished');
@@ -91,16 +92,16 @@ describe('one run per tick across instances', () => {
   });
 
   test('two instances scheduled together run each tick exactly once', async () => {
-    await sql.rows("DELETE FROM job_run WHERE job = 'expire-consumers'");
+    await sql.rows("DELETE FROM job_run WHERE job = 'clean-history'");
     a.scheduler.start();
     b.scheduler.start();
     await sleep(4_300);
     await Promise.all([a.scheduler.stop(), b.scheduler.stop()]);
     const ticks = await sql.rows<{ scheduled_for: Date; runs: number; holders: number }>(
-      "SELECT scheduled_for, COUNT(*) AS runs, COUNT(DISTINCT holder) AS holders FROM job_run WHERE job = 'expire-consumers' AND triggered_by = 'schedule' GROUP BY scheduled_for",
+      "SELECT scheduled_for, COUNT(*) AS runs, COUNT(DISTINCT holder) AS holders FROM job_run WHERE job = 'clean-history' AND triggered_by = 'schedule' GROUP BY scheduled_for",
     );
     assert.ok(ticks.length >= 3, `${ticks.length} ticks ran`);
     assert.deepEqual(ticks.filter((t) => Number(t.runs) !== 1), [], 'no tick ran twice');
-    assert.equal(await sql.count('job_run', "job = 'expire-consumers' AND status <> 'succeeded'"), 0);
+    assert.equal(await sql.count('job_run', "job = 'clean-history' AND status <> 'succeeded'"), 0);
   });
 });

@@ -55,6 +55,9 @@ export function jobsRoutes(ctx: BrokerContext): ApiRoute[] {
           names.map(async (name) => ({
             name,
             lease: describeLease(leases.get(name)),
+            // Scheduled runs that found nothing to do are counted, not listed in lastRuns.
+            idleRuns: leases.get(name)?.idleRuns ?? 0,
+            lastIdleRunAt: iso(leases.get(name)?.lastIdleRunAt ?? null),
             lastRuns: (await recentJobRuns(ctx.db, name, limit)).map(describeRun),
           })),
         );

@@ -18,6 +18,9 @@ export interface JobLease {
   expiresAt: Date;
   /** Not expired by the metadata DB's clock. */
   held: boolean;
+  /** Scheduled runs that found nothing to do, counted here instead of written to job_run. */
+  idleRuns: number;
+  lastIdleRunAt: Date | null;
 }
 
 export interface JobRunRow {
@@ -40,6 +43,8 @@ interface LeaseRecord {
   acquired_at: Date | null;
   expires_at: Date;
   held: number;
+  idle_runs: number | string;
+  last_idle_run_at: Date | null;
 }
 
 interface JobRunRecord {
@@ -106,11 +111,15 @@ const toLease = (r: LeaseRecord): JobLease => ({
   acquiredAt: r.acquired_at,
   expiresAt: r.expires_at,
   held: Boolean(r.held),
+  idleRuns: Number(r.idle_runs),
+  lastIdleRunAt: r.last_idle_run_at,
 });
+
+const LEASE_COLUMNS = ['job', 'holder', 'acquired_at', 'expires_at', 'idle_runs', 'last_idle_run_at'] as const;
 
 export async function findLease(db: Db, job: string): Promise<JobLease | undefined> {
   const row: LeaseRecord | undefined = await db('job_lease')
-    .select('job', 'holder', 'acquired_at', 'expires_at', db.raw('expires_at > NOW(3) AS held'))
+    .select(...LEASE_COLUMNS, db.raw('expires_at > NOW(3) AS held'))
     .where({ job })
     .first();
   return row && toLease(row);
@@ -118,36 +127,50 @@ export async function findLease(db: Db, job: string): Promise<JobLease | undefin
 
 export async function listLeases(db: Db): Promise<JobLease[]> {
   const rows: LeaseRecord[] = await db('job_lease')
-    .select('job', 'holder', 'acquired_at', 'expires_at', db.raw('expires_at > NOW(3) AS held'))
+    .select(...LEASE_COLUMNS, db.raw('expires_at > NOW(3) AS held'))
     .orderBy('job');
   return rows.map(toLease);
 }
 
 // ---- job_run ----
 
+type NewJobRun = { job: string; holder: string; triggeredBy: JobTrigger; scheduledFor: Date | null };
+
 /**
  * Opens a run. A scheduled run names its cron tick; (job, scheduled_for) is unique, so a tick
  * another instance already ran returns undefined instead of a second row. Manual runs have no
  * tick (NULL never collides).
  */
-export async function insertJobRun(
-  db: Db,
-  run: { job: string; holder: string; triggeredBy: JobTrigger; scheduledFor: Date | null },
-): Promise<number | undefined> {
+export function insertJobRun(db: Db, run: NewJobRun): Promise<number | undefined> {
+  return insertRunRow(db, run, { started_at: db.raw('NOW(3)'), status: 'running' });
+}
+
+/**
+ * Writes a run that already ended, in one row (a job that records only runs that did something,
+ * see runJob); undefined when its tick already has a row.
+ */
+export function insertFinishedJobRun(db: Db, run: NewJobRun, status: Exclude<JobRunStatus, 'running'>, detail: unknown, durationMs: number): Promise<number | undefined> {
+  return insertRunRow(db, run, {
+    started_at: db.raw('NOW(3) - INTERVAL ? MICROSECOND', [durationMs * 1000]),
+    finished_at: db.raw('NOW(3)'),
+    status,
+    detail: JSON.stringify(detail),
+  });
+}
+
+async function insertRunRow(db: Db, run: NewJobRun, state: Record<string, unknown>): Promise<number | undefined> {
   try {
-    const [id] = await db('job_run').insert({
-      job: run.job,
-      holder: run.holder,
-      triggered_by: run.triggeredBy,
-      scheduled_for: run.scheduledFor,
-      started_at: db.raw('NOW(3)'),
-      status: 'running',
-    });
+    const [id] = await db('job_run').insert({ job: run.job, holder: run.holder, triggered_by: run.triggeredBy, scheduled_for: run.scheduledFor, ...state });
     return Number(id);
   } catch (err) {
     if (isDuplicate(err)) return undefined;
     throw err;
   }
+}
+
+/** Counts a scheduled run that found nothing to do, on the job's lease row (which exists: the run held it). */
+export async function countIdleRun(db: Db, job: string): Promise<void> {
+  await db('job_lease').where({ job }).update({ idle_runs: db.raw('idle_runs + 1'), last_idle_run_at: db.raw('NOW(3)') });
 }
 
 /** Closes a run; a run already marked abandoned by the next lease holder keeps that verdict. */
