@@ -1,4 +1,5 @@
-# One image for both processes: `node dist/broker/main.js` or `node dist/portal-jobs/main.js`.
+# One image for both processes: `node dist/broker/main.js` or `node dist/portal-jobs/main.js`;
+# operators' one-shot jobs: `node bin/tablemq-jobs.js run clean-history`.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -16,5 +17,6 @@ ENV NODE_ENV=production
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY package.json ./
+COPY bin bin
 USER node
 CMD ["node", "dist/broker/main.js"]
