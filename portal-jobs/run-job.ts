@@ -1,5 +1,5 @@
 import { toError } from '../shared/errors';
-import { countIdleRun, failAbandonedRuns, findLease, finishJobRun, insertFinishedJobRun, insertJobRun } from '../shared/metadata/jobs';
+import { claimTick, countIdleRun, failAbandonedRuns, findLease, finishJobRun, insertFinishedJobRun, insertJobRun } from '../shared/metadata/jobs';
 import type { JobsContext } from './context';
 import type { JobCounts, JobDefinition } from './jobs/job';
 import { acquireLease } from './lease';
@@ -54,11 +54,13 @@ async function runUnderLease(ctx: JobsContext, job: JobDefinition, trigger: RunT
     const scheduledFor = trigger.kind === 'schedule' ? trigger.slot : null;
     const row = { job: job.name, holder: ctx.holder, triggeredBy: trigger.kind === 'schedule' ? ('schedule' as const) : ('manual' as const), scheduledFor };
     // A frequent job (one that can tell whether a run did anything) writes a scheduled run only
-    // once it did something or failed: a row every 10 s that says "nothing" is noise. Such a job
-    // must be harmless to run twice, since its tick is not claimed up front.
+    // once it did something or failed: a row every 10 s that says "nothing" is noise. Its tick is
+    // claimed on the lease row instead of by the job_run row's unique key.
     const recordsAfterwards = trigger.kind === 'schedule' && job.didWork !== undefined;
     let runId: number | null = null;
-    if (!recordsAfterwards) {
+    if (recordsAfterwards) {
+      if (!(await claimTick(ctx.db, job.name, ctx.holder, trigger.slot))) return { kind: 'already-ran' };
+    } else {
       const opened = await insertJobRun(ctx.db, row);
       if (opened === undefined) return { kind: 'already-ran' };
       runId = opened;

@@ -77,6 +77,18 @@ describe('one run per tick across instances', () => {
     assert.equal(await sql.count('job_run', 'scheduled_for = ?', [slot]), 1);
   });
 
+  test('a job that writes only runs that did something claims its tick on its lease: a late second instance does not run it again', async () => {
+    const job = JOBS['expire-consumers'];
+    const slot = new Date('2020-01-01T00:01:05.000Z');
+    const first = await runJob(a.ctx, job, { kind: 'schedule', slot });
+    assert.ok(first.kind === 'finished' && first.runId === null, 'did nothing: counted, not written');
+    assert.equal((await runJob(b.ctx, job, { kind: 'schedule', slot })).kind, 'already-ran');
+    assert.equal((await runJob(b.ctx, job, { kind: 'schedule', slot: new Date('2020-01-01T00:01:04.000Z') })).kind, 'already-ran', 'an older tick too');
+    const next = await runJob(b.ctx, job, { kind: 'schedule', slot: new Date('2020-01-01T00:01:06.000Z') });
+    assert.equal(next.kind, 'finished', 'the next tick runs, on whichever instance gets there');
+    assert.equal((await findLease(a.ctx.db, 'expire-consumers'))?.idleRuns, 2);
+  });
+
   test('a run left "running" by a holder that lost its lease is marked failed by the next holder', async () => {
     await sql.rows(
       "INSERT INTO job_run (job, holder, started_at, status, triggered_by) VALUES ('expire-consumers', 'dead-host:1:000000', NOW(3) - INTERVAL 1 MINUTE, 'running', 'schedule')",

@@ -32,9 +32,8 @@ export interface JobDefinition {
   /**
    * Whether a successful run did anything. A run that did nothing logs its end at debug instead of
    * info, and a scheduled one is counted on job_lease (idle_runs) instead of written to job_run:
-   * a job that runs every few seconds would otherwise fill both with nothing. A job that has it
-   * must be harmless to run twice for one tick (its tick is recorded only after a run that did
-   * something). Without it every run counts as having done something.
+   * a job that runs every few seconds would otherwise fill both with nothing (its tick is then
+   * claimed on job_lease.last_slot). Without it every run counts as having done something.
    */
   didWork?(counts: JobCounts): boolean;
 }

@@ -52,7 +52,7 @@ async function prepareOnce(config: Config, target: DbTarget, logger: Logger): Pr
   await ensureDatabase(target);
   const db = createMetadataDb(target, config.metadataPoolSize, logger);
   try {
-    await migrateLatest(db, async () => {
+    await migrateLatest(db, target.database, async () => {
       const seeded = await insertDefaultNodeIfNone(db, { name: 'default', ...target, readOnly: false });
       if (seeded) logger.info('registered the metadata database as db node "default"', { host: target.host, database: target.database });
     });

@@ -168,6 +168,19 @@ async function insertRunRow(db: Db, run: NewJobRun, state: Record<string, unknow
   }
 }
 
+/**
+ * Claims a cron tick on the job's lease row, for a job that writes its job_run row only after a
+ * run (see runJob). The caller holds the lease, so no one else writes the row meanwhile; a tick
+ * at or before the latest one claimed has run already (here or on another instance).
+ */
+export async function claimTick(db: Db, job: string, holder: string, slot: Date): Promise<boolean> {
+  const matched = await db('job_lease')
+    .where({ job, holder })
+    .where((q) => q.whereNull('last_slot').orWhere('last_slot', '<', slot))
+    .update({ last_slot: slot });
+  return matched === 1;
+}
+
 /** Counts a scheduled run that found nothing to do, on the job's lease row (which exists: the run held it). */
 export async function countIdleRun(db: Db, job: string): Promise<void> {
   await db('job_lease').where({ job }).update({ idle_runs: db.raw('idle_runs + 1'), last_idle_run_at: db.raw('NOW(3)') });
