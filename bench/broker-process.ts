@@ -11,8 +11,9 @@ import { serveBench } from './child-agent';
 async function main(): Promise<void> {
   const config = loadConfig();
   const broker = await startBroker(config, createLogger(config.logLevel, 'broker'));
-  // The URL may carry a password; the report keeps everything else of the effective config.
-  const shown = { ...config, mysqlUrl: config.mysqlUrl.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') };
+  // The URL may carry a password, and the tokens and keys are secrets; the report keeps everything else of the effective config.
+  const hidden = (value: string) => (value === '' ? '' : '***');
+  const shown = { ...config, mysqlUrl: config.mysqlUrl.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@'), adminToken: hidden(config.adminToken), secretKey: hidden(config.secretKey) };
   serveBench({ port: broker.port, info: shown, stop: () => broker.stop() });
 }
 

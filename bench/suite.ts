@@ -4,13 +4,14 @@
  * from the same warmed buffer pool; the broker is stopped before the ceiling and the peers run, so it
  * takes no CPU from them.
  */
+import { randomBytes } from 'node:crypto';
 import type { BenchOptions } from './args';
 import { TablemqApi } from './api';
 import { runInsertBaseline, runRangeSelect } from './baselines';
 import { runCeiling } from './ceiling';
 import { BenchChild } from './child';
 import { runE2e } from './e2e';
-import { JsonClient } from './http-client';
+import { BENCH_ADMIN_TOKEN, JsonClient } from './http-client';
 import { mysqlUrl, warmTables } from './mariadb';
 import type { MeasureEnv } from './measure';
 import { allPeers, type PeerResult } from './peers';
@@ -35,7 +36,16 @@ export interface SuiteOutcome {
  * can try e.g. TABLEMQ_PRODUCE_MAX_IN_FLIGHT_PER_NODE=4), except where the broker lives.
  */
 function brokerEnv(database: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, TABLEMQ_MYSQL_URL: mysqlUrl(database), TABLEMQ_PORT: '0', TABLEMQ_HOST: '127.0.0.1' };
+  const env: NodeJS.ProcessEnv = {
+    // Auth on (the default) with a known admin token, and a secret key as in production (without
+    // one the broker warns at start, and its warnings count in the report). TABLEMQ_AUTH=off passes through for an A/B.
+    TABLEMQ_SECRET_KEY: randomBytes(32).toString('hex'),
+    ...process.env,
+    TABLEMQ_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
+    TABLEMQ_MYSQL_URL: mysqlUrl(database),
+    TABLEMQ_PORT: '0',
+    TABLEMQ_HOST: '127.0.0.1',
+  };
   delete env.TABLEMQ_LOG_SILENT; // its warnings are counted and reported
   return env;
 }

@@ -2,6 +2,8 @@ import type { Config } from '../shared/config';
 import type { MetadataDb } from '../shared/db/metadata-db';
 import type { Logger } from '../shared/logger';
 import type { NodePools } from '../shared/messages/node-pools';
+import type { SecretBox } from '../shared/secrets/secret-box';
+import type { Authenticator } from './auth/authenticator';
 import type { Catalog } from './catalog';
 import type { Reading, Rotation } from './consume/fair-read';
 import type { SharedReads } from './consume/queue-reader';
@@ -17,6 +19,10 @@ export interface BrokerContext {
   logger: Logger;
   db: MetadataDb;
   nodes: NodePools;
+  /** Seals db node passwords for storage. */
+  secrets: SecretBox;
+  /** Who a request is (bearer token → app and grants), cached briefly. */
+  auth: Authenticator;
   catalog: Catalog;
   signals: QueueSignals;
   /** The queues each consumer owned at its last pull here (a read-ahead hint, never a fence). */

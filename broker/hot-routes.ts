@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BrokerError } from '../shared/errors';
 import type { BrokerContext } from './context';
+import { checkProduce } from './auth/guards';
 import { commit, type CommitRequest } from './consume/commit';
 import { pull, type PullRequest } from './consume/pull';
 import { commitSchema, pullSchema } from './consume/schemas';
@@ -75,7 +76,9 @@ export function hotRoutes(ctx: BrokerContext, producer: Producer): (req: Incomin
   const limit = ctx.config.maxRequestBytes;
 
   async function produce(topicParam: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const principal = await ctx.auth.authenticate(req.headers.authorization);
     const topic = checkName('topic', decodePathSegment(topicParam));
+    await checkProduce(ctx, principal, topic);
     const text = await readJsonText(req, limit);
     const body = text === undefined ? undefined : parseJson(text);
     // Count before schema: a huge array is a 413, and is not worth validating item by item.
@@ -92,7 +95,9 @@ export function hotRoutes(ctx: BrokerContext, producer: Producer): (req: Incomin
   }
 
   async function consumerCall(groupParam: string, idParam: string, op: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const principal = await ctx.auth.authenticate(req.headers.authorization);
     const group = checkName('group', decodePathSegment(groupParam));
+    principal.requireConsume(group);
     const consumerId = parseId('consumerId', decodePathSegment(idParam));
     const body = (await readJsonBody(req, limit)) ?? {};
     if (op === 'commit') {

@@ -4,21 +4,26 @@ import { toError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import { startBroker } from './server';
 
-/** The broker process: config → metadata DB → HTTP server; SIGTERM/SIGINT drain and exit 0. */
+/** Bad configuration (including a TLS file or the admin token file that can't be used) exits 2, naming the setting. */
+function exitOnConfigError(err: unknown): never {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`tablemq: ${err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+}
+
+/** The broker process: config → metadata DB → HTTP(S) server; SIGTERM/SIGINT drain and exit 0. */
 async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`tablemq: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
+    exitOnConfigError(err);
   }
   const logger = createLogger(config.logLevel, 'broker');
   for (const warning of unknownEnvWarnings()) logger.warn(warning);
-  const broker = await startBroker(config, logger);
+  const broker = await startBroker(config, logger).catch(exitOnConfigError);
   const shutdown = (signal: string) => {
     logger.info('signal received', { signal });
     broker.stop().then(

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Config } from '../shared/config';
@@ -30,6 +31,12 @@ import { Prefetches } from './consume/prefetch';
 import { WaitingPulls } from './consume/waiting-pulls';
 import { Rotation, type Reading } from './consume/fair-read';
 import { SharedReads } from './consume/queue-reader';
+import { appRoutes } from './auth/app-routes';
+import { Authenticator } from './auth/authenticator';
+import { bootstrapAdmin } from './auth/bootstrap';
+import { authenticate, requireAdmin, requireConsume, requireProduce } from './auth/guards';
+import { tlsOptions } from './http/tls';
+import { SecretBox } from '../shared/secrets/secret-box';
 
 export interface Broker {
   ctx: BrokerContext;
@@ -43,7 +50,7 @@ export { prepareMetadata };
 
 /** Every route of the HTTP API: the express app and /api/v1/openapi.json are both built from this. */
 export function apiRoutes(ctx: BrokerContext, isReady: () => Promise<boolean>): ApiRoute[] {
-  return [...opsRoutes(ctx, isReady), ...Object.values(HOT_ROUTES), ...adminRoutes(ctx), ...messageRoutes(ctx), ...produceRoutes(ctx), ...consumeRoutes(ctx)];
+  return [...opsRoutes(ctx, isReady), ...Object.values(HOT_ROUTES), ...appRoutes(ctx), ...adminRoutes(ctx), ...messageRoutes(ctx), ...produceRoutes(ctx), ...consumeRoutes(ctx)];
 }
 
 export function buildApp(ctx: BrokerContext, routes: readonly ApiRoute[]): express.Express {
@@ -53,6 +60,11 @@ export function buildApp(ctx: BrokerContext, routes: readonly ApiRoute[]): expre
   app.set('etag', false);
   app.set('trust proxy', false);
   app.use(requestContext(ctx.logger, ctx.metrics.requestSeconds));
+  // Who is calling, before anything reads the body; then what each route class needs.
+  app.use(authenticate(ctx, routes));
+  app.use('/api/v1/admin', requireAdmin);
+  app.use('/api/v1/topics/:topic', requireProduce(ctx));
+  app.use('/api/v1/groups/:group', requireConsume);
   app.use(requireJsonBody);
   app.use(express.json({ limit: ctx.config.maxRequestBytes, strict: false, type: 'application/json' }));
   app.use((req, _res, next) => {
@@ -90,8 +102,10 @@ function whileStarting(req: http.IncomingMessage, res: http.ServerResponse): voi
 }
 
 export async function startBroker(config: Config, logger: Logger = createLogger(config.logLevel, 'broker')): Promise<Broker> {
+  const tls = tlsOptions(config); // a bad certificate or key stops the start before anything else
   let handle: http.RequestListener = whileStarting;
-  const server = http.createServer((req, res) => handle(req, res));
+  const listener: http.RequestListener = (req, res) => handle(req, res);
+  const server = tls ? https.createServer(tls, listener) : http.createServer(listener);
   // Long-polls last up to pullMaxWaitMs; keep the socket open a little longer than that.
   server.requestTimeout = config.pullMaxWaitMs + 30_000;
   server.keepAliveTimeout = 65_000;
@@ -102,15 +116,16 @@ export async function startBroker(config: Config, logger: Logger = createLogger(
   const port = (server.address() as AddressInfo).port;
   logger.info('broker starting: preparing the metadata database', { host: config.host, port });
 
-  let db: MetadataDb;
-  try {
-    db = await prepareMetadata(config, logger);
-  } catch (err) {
+  const giveUp = async (err: unknown, db?: MetadataDb): Promise<never> => {
+    await db?.destroy();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     throw err;
-  }
-  const nodes = new NodePools({ poolSize: config.nodePoolSize, statementTimeoutMs: config.produceStatementTimeoutMs, logger });
+  };
+  const db = await prepareMetadata(config, logger).catch((err: unknown) => giveUp(err));
+  await bootstrapAdmin(db, config, logger).catch((err: unknown) => giveUp(err, db));
+  const secrets = SecretBox.fromConfig(config);
+  const nodes = new NodePools({ poolSize: config.nodePoolSize, statementTimeoutMs: config.produceStatementTimeoutMs, logger, secrets });
   const catalog = new Catalog(db, logger, config.metadataRefreshMs);
   const closing = new AbortController();
   const metrics = new Metrics();
@@ -119,6 +134,8 @@ export async function startBroker(config: Config, logger: Logger = createLogger(
     logger,
     db,
     nodes,
+    secrets,
+    auth: new Authenticator(db, config),
     catalog,
     signals: new QueueSignals(),
     ownership: new OwnershipHints(),
@@ -144,7 +161,7 @@ export async function startBroker(config: Config, logger: Logger = createLogger(
   handle = (req, res) => {
     if (!hot(req, res)) app(req, res);
   };
-  logger.info('broker listening', { host: config.host, port });
+  logger.info('broker listening', { host: config.host, port, https: tls !== undefined, auth: config.auth });
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

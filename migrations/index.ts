@@ -3,6 +3,7 @@ import * as initial from './001_initial';
 import * as portalJobs from './002_portal_jobs';
 import * as failuresAndSchedules from './003_failures_and_schedules';
 import * as exactNames from './004_exact_names';
+import * as auth from './005_auth';
 import * as scheduledAttempts from './006_scheduled_attempts';
 import * as jobIdleRuns from './007_job_idle_runs';
 
@@ -16,6 +17,7 @@ const MIGRATIONS: readonly [name: string, migration: Knex.Migration][] = [
   ['002_portal_jobs', portalJobs],
   ['003_failures_and_schedules', failuresAndSchedules],
   ['004_exact_names', exactNames],
+  ['005_auth', auth],
   ['006_scheduled_attempts', scheduledAttempts],
   ['007_job_idle_runs', jobIdleRuns],
 ];

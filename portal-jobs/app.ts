@@ -5,6 +5,7 @@ import { prepareMetadata } from '../shared/db/prepare-metadata';
 import type { JobName } from '../shared/jobs/names';
 import type { Logger } from '../shared/logger';
 import { NodePools } from '../shared/messages/node-pools';
+import { SecretBox } from '../shared/secrets/secret-box';
 import type { JobsContext } from './context';
 import { JOBS } from './jobs';
 import { runJob, type RunOutcome } from './run-job';
@@ -38,7 +39,7 @@ export async function createPortalJobs(config: Config, logger: Logger): Promise<
   const db = await prepareMetadata(config, logger);
   // Jobs work one queue at a time, so a few connections per node suffice. Their statements are
   // bounded by the batch size, not by the produce path's short statement timeout.
-  const nodes = new NodePools({ poolSize: Math.min(config.nodePoolSize, 4), statementTimeoutMs: config.cleanupStatementTimeoutMs, logger });
+  const nodes = new NodePools({ poolSize: Math.min(config.nodePoolSize, 4), statementTimeoutMs: config.cleanupStatementTimeoutMs, logger, secrets: SecretBox.fromConfig(config) });
   const ctx: JobsContext = { config, logger, db, nodes, holder: holderName(), metrics: new JobsMetrics(Object.keys(JOBS)) };
   const interrupted = new AbortController();
   const interrupt = () => interrupted.abort(new Error('portal-jobs is stopping'));

@@ -50,6 +50,18 @@ export interface Config {
   schedulerBatchSize: number;
   metricsRefreshMs: number;
   jobsPort: number;
+  // security (docs/security.md)
+  auth: 'on' | 'off';
+  /** When set, an app "admin" holding this token exists after start. Never logged. */
+  adminToken: string;
+  adminTokenFile: string;
+  authCacheMs: number;
+  tlsCertFile: string;
+  tlsKeyFile: string;
+  /** When set, clients must present a certificate signed by this CA. */
+  tlsCaFile: string;
+  /** 32 bytes (64 hex digits or base64) that encrypt db node passwords at rest. Never logged. */
+  secretKey: string;
 }
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
@@ -99,6 +111,14 @@ export const DEFAULT_CONFIG: Config = {
   schedulerBatchSize: 500,
   metricsRefreshMs: 5_000,
   jobsPort: 8081,
+  auth: 'on',
+  adminToken: '',
+  adminTokenFile: '.tablemq/admin-token',
+  authCacheMs: 10_000,
+  tlsCertFile: '',
+  tlsKeyFile: '',
+  tlsCaFile: '',
+  secretKey: '',
 };
 
 /** Environment variable for each key: camelCase → TABLEMQ_SNAKE_CASE. */
@@ -160,6 +180,16 @@ const configSchema = {
     // Lag and the schedule backlog read the databases; scrapes within this reuse one read.
     metricsRefreshMs: int(0, 3_600_000),
     jobsPort: int(0, 65535),
+    auth: { enum: ['on', 'off'] },
+    // Empty = none; otherwise long enough that guessing it is as hard as guessing a generated one.
+    adminToken: { type: 'string', anyOf: [{ maxLength: 0 }, { minLength: 32, maxLength: 512, pattern: '^[A-Za-z0-9._~+/-]+=*$' }] },
+    adminTokenFile: { type: 'string', minLength: 1 },
+    // The longest a revoked token or a removed grant keeps working on a broker that did not make the change.
+    authCacheMs: int(0, 300_000),
+    tlsCertFile: { type: 'string' },
+    tlsKeyFile: { type: 'string' },
+    tlsCaFile: { type: 'string' },
+    secretKey: { type: 'string', pattern: '^(|[0-9A-Fa-f]{64}|[A-Za-z0-9+/]{43}=)$' },
   },
 } as const;
 
@@ -230,6 +260,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new ConfigError(
       `holeGraceMs (${envName('holeGraceMs')}): must be at least 2 × produceStatementTimeoutMs (${2 * config.produceStatementTimeoutMs})`,
     );
+  }
+  if ((config.tlsCertFile === '') !== (config.tlsKeyFile === '')) {
+    const missing: keyof Config = config.tlsCertFile === '' ? 'tlsCertFile' : 'tlsKeyFile';
+    throw new ConfigError(`${missing} (${envName(missing)}): HTTPS needs both a certificate and its key`);
+  }
+  if (config.tlsCaFile !== '' && config.tlsCertFile === '') {
+    throw new ConfigError(`tlsCaFile (${envName('tlsCaFile')}): client certificates need HTTPS (tlsCertFile and tlsKeyFile)`);
   }
   parseMysqlUrl(config.mysqlUrl); // throws a ConfigError naming the key
   return config;

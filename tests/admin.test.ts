@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { freshDatabase } from './helpers/db';
-import { createTopic, produceSpread, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
+import { createApp, createTopic, produceSpread, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
 
 let t: TestBroker;
 let second: Awaited<ReturnType<typeof freshDatabase>>;
@@ -89,10 +89,12 @@ describe('topics', () => {
     assert.ok(topic.queues.every((q) => used.has(q.id)));
   });
 
-  test('every admin change is written to audit_log', async () => {
+  test('every admin change is written to audit_log, by the app whose token made it (not a header the client chose)', async () => {
     const name = uniqueName('audited');
     await createTopic(t.api, name, 1);
-    await t.api.post(`/api/v1/admin/topics/${name}/expand`, { queues: 1 }, { 'x-tablemq-actor': 'alice' });
+    const alice = await createApp(t.api, uniqueName('alice'), [{ permission: 'admin' }]);
+    const expanded = await alice.api.post(`/api/v1/admin/topics/${name}/expand`, { queues: 1 }, { 'x-tablemq-actor': 'mallory' });
+    assert.equal(expanded.status, 200);
     const group = uniqueName('audited-group');
     await t.api.post('/api/v1/admin/groups', { name: group });
     await t.api.post(`/api/v1/admin/groups/${group}/subscriptions`, { topic: name });
@@ -101,7 +103,8 @@ describe('topics', () => {
       [`topic:${name}`, `group:${group}`],
     );
     assert.deepEqual(rows.map((r) => r.action), ['topic.create', 'topic.expand', 'group.create', 'group.subscribe']);
-    assert.match(rows[1]!.actor, /^alice@/);
+    assert.match(rows[0]!.actor, /^admin@/);
+    assert.equal(rows[1]!.actor.split('@')[0], alice.name);
   });
 });
 

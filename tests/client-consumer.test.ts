@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { Consumer, Producer, type ReceivedMessage } from '../client';
-import { createGroup, createTopic, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
+import { createGroup, createTopic, startTestBroker, TEST_ADMIN_TOKEN, uniqueName, type TestBroker } from './helpers/broker';
 import { sleep, waitFor } from './helpers/jobs';
 
 let t: TestBroker;
@@ -60,7 +60,7 @@ function deliveryLog() {
 
 function childConsumer(group: string, name: string, onMessage: (m: { body: Keyed }) => void) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'tests/helpers/client-consumer-child.ts'], {
-    env: { ...process.env, CLIENT_BROKERS: url, CLIENT_GROUP: group, CLIENT_NAME: name, CLIENT_HANDLER_MS: '2' },
+    env: { ...process.env, CLIENT_BROKERS: url, CLIENT_TOKEN: TEST_ADMIN_TOKEN, CLIENT_GROUP: group, CLIENT_NAME: name, CLIENT_HANDLER_MS: '2' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   track({ stop: async () => void child.kill('SIGKILL') });
@@ -80,6 +80,7 @@ describe('client consumer', () => {
     const inProcess = (name: string) =>
       track(new Consumer<Keyed>({
         brokers: [url],
+        token: TEST_ADMIN_TOKEN,
         group,
         name,
         waitMs: 500,
@@ -97,7 +98,7 @@ describe('client consumer', () => {
 
     const KEYS = 16;
     const PER_KEY = 150;
-    const producer = new Producer({ brokers: [url] });
+    const producer = new Producer({ brokers: [url], token: TEST_ADMIN_TOKEN });
     const producing = (async () => {
       for (let seq = 1; seq <= PER_KEY; seq += 10) {
         const round: Promise<unknown>[] = [];
@@ -131,6 +132,7 @@ describe('client consumer', () => {
     const pullStarted = new Promise<void>((resolve) => (pulling = resolve));
     const consumer = track(new Consumer({
       brokers: [url],
+      token: TEST_ADMIN_TOKEN,
       group,
       name: 'quitter',
       waitMs: 30_000,
@@ -160,11 +162,12 @@ describe('client consumer', () => {
     const group = uniqueName('g');
     await createTopic(t.api, topic, 2);
     await createGroup(t.api, group, [topic]);
-    await new Producer({ brokers: [url] }).send(topic, [1, 2, 3, 4, 5, 6].map((n) => ({ body: n, key: `k${n}` })));
+    await new Producer({ brokers: [url], token: TEST_ADMIN_TOKEN }).send(topic, [1, 2, 3, 4, 5, 6].map((n) => ({ body: n, key: `k${n}` })));
     const times = new Map<number, number>();
     const rebalances: { queues: number[]; revoked: number[] }[] = [];
     const consumer = track(new Consumer<number>({
       brokers: [url],
+      token: TEST_ADMIN_TOKEN,
       group,
       name: 'resettable',
       waitMs: 500,
@@ -188,12 +191,13 @@ describe('client consumer', () => {
     await t.api.post('/api/v1/admin/groups', { name: group });
     const sub = await t.api.post(`/api/v1/admin/groups/${group}/subscriptions`, { topic, start: 'earliest', maxRetries: 2, backoffMs: [10, 10] });
     assert.equal(sub.status, 201, JSON.stringify(sub.body));
-    await new Producer({ brokers: [url] }).send(topic, [1, 2, 3].map((n) => ({ body: { n } })));
+    await new Producer({ brokers: [url], token: TEST_ADMIN_TOKEN }).send(topic, [1, 2, 3].map((n) => ({ body: { n } })));
 
     const attempts = new Map<number, number>();
     const seen: ReceivedMessage<{ n: number }>[] = [];
     const consumer = track(new Consumer<{ n: number }>({
       brokers: [url],
+      token: TEST_ADMIN_TOKEN,
       group,
       name: 'unlucky',
       waitMs: 200,
@@ -229,7 +233,7 @@ describe('the README client examples', () => {
     // In the repository's root, where a reader puts it, so `./client` resolves.
     const file = join(__dirname, '..', `.readme-${name}-${process.pid}.mts`);
     writeFileSync(file, code);
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', file], { env: { ...process.env, TABLEMQ_TOKEN: TEST_ADMIN_TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] });
     track({ stop: async () => void child.kill('SIGKILL') });
     let out = '';
     child.stdout!.on('data', (d) => (out += d));

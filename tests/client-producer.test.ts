@@ -3,7 +3,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { startBroker, type Broker } from '../broker/server';
 import { BufferFullError, Consumer, Producer, type SendResult } from '../client';
 import { createLogger } from '../shared/logger';
-import { apiClient, createGroup, createTopic, testConfig, uniqueName, type Api } from './helpers/broker';
+import { apiClient, createGroup, createTopic, TEST_ADMIN_TOKEN, testConfig, uniqueName, type Api } from './helpers/broker';
 import { freshDatabase } from './helpers/db';
 import { waitFor } from './helpers/jobs';
 
@@ -46,7 +46,7 @@ async function readAll(topic: string, expected: number): Promise<Map<string, str
   const group = uniqueName('reader');
   await createGroup(api, group, [topic]);
   const got = new Map<string, string>();
-  const consumer = track(new Consumer({ brokers: [urls[1]!], group, name: 'reader', waitMs: 200, batchHandler: (ms) => ms.forEach((m) => got.set(`${m.queueId}:${m.id}`, JSON.stringify(m.body))) }));
+  const consumer = track(new Consumer({ brokers: [urls[1]!], token: TEST_ADMIN_TOKEN, group, name: 'reader', waitMs: 200, batchHandler: (ms) => ms.forEach((m) => got.set(`${m.queueId}:${m.id}`, JSON.stringify(m.body))) }));
   await consumer.start();
   await waitFor(`${expected} messages`, async () => got.size >= expected, 20_000);
   await consumer.stop();
@@ -57,7 +57,7 @@ describe('client producer', () => {
   test('fails over when one of two brokers stops; every acknowledged message is delivered', async () => {
     const topic = uniqueName('failover');
     await createTopic(api, topic, 4);
-    const producer = new Producer({ brokers: urls, minBackoffMs: 20, retryForMs: 20_000 });
+    const producer = new Producer({ brokers: urls, token: TEST_ADMIN_TOKEN, minBackoffMs: 20, retryForMs: 20_000 });
     const acked = new Map<string, string>();
     let ackedAfterStop = 0;
     let stopped = false;
@@ -94,7 +94,7 @@ describe('client producer', () => {
     const topic = uniqueName('full');
     await createTopic(api, topic, 2);
     const LIMIT = 16 * 1024;
-    const producer = new Producer({ brokers: [urls[1]!], maxBufferedBytes: LIMIT, maxBatchMessages: 8 });
+    const producer = new Producer({ brokers: [urls[1]!], token: TEST_ADMIN_TOKEN, maxBufferedBytes: LIMIT, maxBatchMessages: 8 });
     const pad = 'x'.repeat(1000);
     let highest = 0;
     let mostWaiting = 0;
@@ -128,7 +128,7 @@ describe('client producer', () => {
   test('with onBufferFull "reject", enqueue on a full buffer rejects with BufferFullError and sends the rest', async () => {
     const topic = uniqueName('reject');
     await createTopic(api, topic, 1);
-    const producer = new Producer({ brokers: [urls[1]!], maxBufferedBytes: 8 * 1024, onBufferFull: 'reject' });
+    const producer = new Producer({ brokers: [urls[1]!], token: TEST_ADMIN_TOKEN, maxBufferedBytes: 8 * 1024, onBufferFull: 'reject' });
     const outcomes = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => producer.enqueue(topic, { body: { i, pad: 'y'.repeat(1000) } })));
     await producer.close();
     const rejected = outcomes.filter((o) => o.status === 'rejected');
@@ -141,7 +141,7 @@ describe('client producer', () => {
   test('a 4xx rejects only the messages it names; the rest of the batch is stored', async () => {
     const topic = uniqueName('bad');
     await createTopic(api, topic, 1, { maxMessageBytes: 100 });
-    const producer = new Producer({ brokers: [urls[1]!], lingerMs: 50 });
+    const producer = new Producer({ brokers: [urls[1]!], token: TEST_ADMIN_TOKEN, lingerMs: 50 });
     const outcomes = await Promise.allSettled([
       producer.enqueue(topic, { body: 'ok-1' }),
       producer.enqueue(topic, { body: 'z'.repeat(500) }),
@@ -157,7 +157,7 @@ describe('client producer', () => {
 
   test('a 4xx is never retried: an unknown topic rejects at once', async () => {
     let requests = 0;
-    const producer = new Producer({ brokers: [urls[1]!], fetch: (input, init) => (requests++, fetch(input, init)) });
+    const producer = new Producer({ brokers: [urls[1]!], token: TEST_ADMIN_TOKEN, fetch: (input, init) => (requests++, fetch(input, init)) });
     await assert.rejects(producer.send('no-such-topic', [{ body: 1 }]), (e: { status?: number; code?: string }) => e.status === 404 && e.code === 'TOPIC_NOT_FOUND');
     assert.equal(requests, 1);
   });

@@ -5,7 +5,7 @@ import { after, describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import { prepareMetadata, startBroker } from '../broker/server';
-import { apiClient, testConfig } from './helpers/broker';
+import { apiClient, TEST_ADMIN_TOKEN, testConfig } from './helpers/broker';
 import { freshDatabase, MYSQL, sqlClient } from './helpers/db';
 import { startTcpProxy } from './helpers/tcp-proxy';
 import mysql from 'mysql2/promise';
@@ -132,7 +132,7 @@ describe('signals', () => {
     const fresh = await freshDatabase('sigterm');
     cleanups.push(() => fresh.drop());
     const child = spawn(process.execPath, ['--import', 'tsx', 'broker/main.ts'], {
-      env: { ...process.env, TABLEMQ_MYSQL_URL: fresh.url, TABLEMQ_PORT: '0', TABLEMQ_HOST: '127.0.0.1', TABLEMQ_LOG_SILENT: '0' },
+      env: { ...process.env, TABLEMQ_MYSQL_URL: fresh.url, TABLEMQ_PORT: '0', TABLEMQ_HOST: '127.0.0.1', TABLEMQ_LOG_SILENT: '0', TABLEMQ_ADMIN_TOKEN: TEST_ADMIN_TOKEN },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

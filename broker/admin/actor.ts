@@ -1,8 +1,7 @@
 import type { Request } from 'express';
+import { principalOf } from '../auth/guards';
 
-/** Who made an admin change, for the audit log. There is no auth yet: the caller may name itself. */
+/** Who made an admin change, for the audit log: the authenticated app (`anonymous` with auth off) and its address. */
 export function actorOf(req: Request): string {
-  const named = req.header('x-tablemq-actor');
-  const actor = named && /^[\w.@:-]{1,200}$/.test(named) ? named : 'admin';
-  return `${actor}@${req.ip ?? 'unknown'}`;
+  return `${principalOf(req.res!).app}@${req.ip ?? 'unknown'}`;
 }

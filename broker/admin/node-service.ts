@@ -27,7 +27,7 @@ export async function addDbNode(ctx: BrokerContext, req: NewDbNode, actor: strin
   }
   await ctx.db.transaction(async (trx) => {
     try {
-      await insertDbNode(trx, req);
+      await insertDbNode(trx, req, ctx.secrets);
     } catch (err) {
       if (isDuplicate(err)) throw new BrokerError('ALREADY_EXISTS', `db node ${req.name} already exists`, { dbNode: req.name });
       throw err;

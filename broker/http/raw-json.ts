@@ -114,5 +114,7 @@ export function sendError(res: ServerResponse, caught: unknown, logger: Logger):
     else logger.warn('request failed', { status: answer.status, err: answer.logged.message });
   }
   if (answer.retryAfter !== undefined && !res.headersSent) res.setHeader('Retry-After', String(answer.retryAfter));
+  // RFC 6750: a 401 names the scheme the client should use.
+  if (answer.status === 401 && !res.headersSent) res.setHeader('WWW-Authenticate', 'Bearer realm="tablemq"');
   sendJson(res, answer.status, answer.body);
 }

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import knexFactory, { type Knex } from 'knex';
 import mysql from 'mysql2/promise';
 import type { Logger } from '../logger';
 import { connectionOptions, type DbTarget } from './connection-options';
 import { BASE_SESSION_SQL, setUpSession, type CallbackConnection } from './session';
+import { databaseLockName, withNamedLock } from './named-lock';
 import { migrationSource } from '../../migrations';
 
 export type MetadataDb = Knex;
@@ -49,37 +49,16 @@ export async function ensureDatabase(target: DbTarget): Promise<void> {
 }
 
 /**
- * The migration lock's name. GET_LOCK names are server-wide, so the name carries the database:
- * brokers of one metadata database queue up, and those of other databases on the same server
- * (other deployments, test runs) migrate alongside. Hashed: a lock name holds at most 64 characters.
- */
-function migrationLockName(database: string): string {
-  return `tablemq_migrate_${createHash('sha256').update(database).digest('hex').slice(0, 40)}`;
-}
-
-/**
  * Runs the knex migrations under a named lock for this database: knex's own lock table makes a
  * second concurrent migrator fail rather than wait, and creating that table is itself a race, so
  * several brokers starting together queue up here and the later ones find nothing left to do.
  * `afterMigrate` runs under the same lock (seeding the default db node).
  */
 export async function migrateLatest(db: MetadataDb, database: string, afterMigrate?: () => Promise<void>): Promise<void> {
-  const lock = migrationLockName(database);
-  const conn = await db.client.acquireConnection();
-  try {
-    const [rows] = (await db.raw('SELECT GET_LOCK(?, 60) AS got', [lock]).connection(conn)) as [
-      { got: number | null }[],
-    ];
-    if (rows[0]?.got !== 1) throw new Error('timed out waiting 60 s for the migration lock held by another process');
-    try {
-      await db.migrate.latest({ migrationSource });
-      await afterMigrate?.();
-    } finally {
-      await db.raw('SELECT RELEASE_LOCK(?)', [lock]).connection(conn);
-    }
-  } finally {
-    await db.client.releaseConnection(conn);
-  }
+  await withNamedLock(db, databaseLockName('migrate', database), 60, async () => {
+    await db.migrate.latest({ migrationSource });
+    await afterMigrate?.();
+  });
 }
 
 /** True when every known migration has been applied (readiness). */

@@ -3,7 +3,8 @@ import { parseMysqlUrl, type Config } from '../config';
 import type { DbTarget } from './connection-options';
 import { toError } from '../errors';
 import type { Logger } from '../logger';
-import { insertDefaultNodeIfNone } from '../metadata/nodes';
+import { insertDefaultNodeIfNone, sealPlainPasswords } from '../metadata/nodes';
+import { SecretBox } from '../secrets/secret-box';
 import { createMetadataDb, ensureDatabase, migrateLatest, type MetadataDb } from './metadata-db';
 import { isUnavailable } from './mysql-errors';
 
@@ -25,10 +26,12 @@ const MAX_RETRY_MS = 5_000;
  */
 export async function prepareMetadata(config: Config, logger: Logger, stopping?: AbortSignal): Promise<MetadataDb> {
   const target = parseMysqlUrl(config.mysqlUrl);
+  const secrets = SecretBox.fromConfig(config);
+  if (!secrets.encrypts) logger.warn('no secret key (TABLEMQ_SECRET_KEY): db node passwords are stored in plain text');
   const deadline = Date.now() + config.startupTimeoutMs;
   for (let attempt = 1, pauseMs = FIRST_RETRY_MS; ; attempt++, pauseMs = Math.min(pauseMs * 2, MAX_RETRY_MS)) {
     try {
-      const db = await prepareOnce(config, target, logger);
+      const db = await prepareOnce(config, target, secrets, logger);
       if (attempt > 1) logger.info('metadata database reached', { host: target.host, port: target.port, attempts: attempt });
       return db;
     } catch (err) {
@@ -48,13 +51,15 @@ export async function prepareMetadata(config: Config, logger: Logger, stopping?:
   }
 }
 
-async function prepareOnce(config: Config, target: DbTarget, logger: Logger): Promise<MetadataDb> {
+async function prepareOnce(config: Config, target: DbTarget, secrets: SecretBox, logger: Logger): Promise<MetadataDb> {
   await ensureDatabase(target);
   const db = createMetadataDb(target, config.metadataPoolSize, logger);
   try {
     await migrateLatest(db, target.database, async () => {
-      const seeded = await insertDefaultNodeIfNone(db, { name: 'default', ...target, readOnly: false });
+      const seeded = await insertDefaultNodeIfNone(db, { name: 'default', ...target, readOnly: false }, secrets);
       if (seeded) logger.info('registered the metadata database as db node "default"', { host: target.host, database: target.database });
+      const sealed = await sealPlainPasswords(db, secrets);
+      if (sealed > 0) logger.info('encrypted db node passwords stored before there was a secret key', { count: sealed });
     });
   } catch (err) {
     await db.destroy();

@@ -2,8 +2,9 @@ import mysql from 'mysql2/promise';
 import type { Logger } from '../logger';
 import { connectionOptions, type DbTarget } from '../db/connection-options';
 import { BASE_SESSION_SQL, setUpSession, type CallbackConnection } from '../db/session';
+import type { SecretBox } from '../secrets/secret-box';
 
-/** How to reach one message DB node (a DbNode is one). */
+/** How to reach one message DB node (a DbNode is one); its password as stored, opened with the pools' SecretBox. */
 export type NodeTarget = DbTarget & { id: number };
 
 export interface NodeConnection {
@@ -18,6 +19,8 @@ interface NodePoolOptions {
   /** Upper bound on any statement's run time on a message node; see DESIGN.md section 3. */
   statementTimeoutMs: number;
   logger: Logger;
+  /** Opens the stored passwords of the targets. */
+  secrets: SecretBox;
 }
 
 /** Per pooled connection; see the pool options below. */
@@ -88,7 +91,8 @@ export class NodePools {
     return entry;
   }
 
-  private async open(target: NodeTarget): Promise<NodeConnection> {
+  private async open(stored: NodeTarget): Promise<NodeConnection> {
+    const target = { ...stored, password: this.options.secrets.open(stored.password) };
     const probe = await probeNode(target);
     const pool = createSessionPool(
       {

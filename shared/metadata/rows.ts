@@ -7,6 +7,8 @@ export type StartFrom = 'latest' | 'earliest';
 
 export interface DbNode extends NewDbNode {
   id: number;
+  /** As stored: sealed or marked plain (SecretBox); NodePools opens it to connect. */
+  password: string;
   createdAt: Date;
 }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../../shared/config';
 import { createLogger } from '../../shared/logger';
 import { startBroker, type Broker } from '../../broker/server';
@@ -11,10 +12,17 @@ export interface ApiAnswer<T = any> { // any: tests inspect answers field by fie
   headers: Headers;
 }
 
-/** A small JSON client for a broker's HTTP API. */
-export function apiClient(baseUrl: string) {
+/**
+ * The admin token of every test broker (auth is on in tests, as by default): testConfig sets it
+ * as TABLEMQ_ADMIN_TOKEN, and apiClient sends it unless told otherwise.
+ */
+export const TEST_ADMIN_TOKEN = `tmq_test_${randomBytes(24).toString('base64url')}`;
+
+/** A small JSON client for a broker's HTTP API; `token` null sends no Authorization header. */
+export function apiClient(baseUrl: string, token: string | null = TEST_ADMIN_TOKEN) {
+  const auth: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` };
   async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer> {
-    const init: RequestInit = { method, headers: { ...headers } };
+    const init: RequestInit = { method, headers: { ...auth, ...headers } };
     if (body !== undefined) {
       init.body = typeof body === 'string' ? body : JSON.stringify(body);
       (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
@@ -34,8 +42,10 @@ export function apiClient(baseUrl: string) {
     get: (path: string) => call('GET', path),
     post: (path: string, body?: unknown, headers?: Record<string, string>) => call('POST', path, body, headers),
     patch: (path: string, body?: unknown) => call('PATCH', path, body),
-    delete: (path: string) => call('DELETE', path),
+    delete: (path: string, body?: unknown) => call('DELETE', path, body),
     call,
+    /** The same client with another token (null: none). */
+    as: (other: string | null) => apiClient(baseUrl, other),
   };
 }
 
@@ -43,7 +53,7 @@ export type Api = ReturnType<typeof apiClient>;
 
 /** Config for a test broker: ephemeral port, small pools, a given metadata DB. */
 export function testConfig(mysqlUrl: string, overrides: Partial<Config> = {}): Config {
-  return loadConfig({}, { mysqlUrl, port: 0, jobsPort: 0, host: '127.0.0.1', metadataPoolSize: 4, nodePoolSize: 6, logLevel: 'error', ...overrides });
+  return loadConfig({}, { mysqlUrl, port: 0, jobsPort: 0, host: '127.0.0.1', metadataPoolSize: 4, nodePoolSize: 6, logLevel: 'error', adminToken: TEST_ADMIN_TOKEN, ...overrides });
 }
 
 /** A broker on an ephemeral port against its own fresh database; `close()` stops it and drops the database. */
@@ -74,6 +84,20 @@ let topicCounter = 0;
 export function uniqueName(prefix: string): string {
   topicCounter += 1;
   return `${prefix}-${topicCounter}`;
+}
+
+export interface Grant {
+  permission: 'admin' | 'produce' | 'consume';
+  topic?: string;
+  group?: string;
+}
+
+/** Creates an app with these grants (through `admin`, an admin's client) and returns a client that carries its token. */
+export async function createApp(admin: Api, name: string, grants: Grant[] = []) {
+  const res = await admin.post('/api/v1/admin/apps', { name, grants });
+  if (res.status !== 201) throw new Error(`create app ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+  const token = res.body.token as string;
+  return { name, token, tokenId: res.body.tokenId as number, api: admin.as(token) };
 }
 
 export async function createTopic(api: Api, name: string, queues: number, extra: Record<string, unknown> = {}) {

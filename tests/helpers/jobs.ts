@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Config } from '../../shared/config';
 import { createLogger } from '../../shared/logger';
 import { createPortalJobs, type PortalJobs } from '../../portal-jobs/app';
-import { testConfig } from './broker';
+import { TEST_ADMIN_TOKEN, testConfig } from './broker';
 
 process.env.TABLEMQ_LOG_SILENT ??= '1';
 
@@ -29,8 +29,9 @@ export function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(env)) if (key.startsWith('TABLEMQ_')) delete env[key];
   // The child's JSON log lines are what the tests read.
-  // Port 0: parallel test files each get a free port for portal-jobs' /metrics.
-  return { ...env, TABLEMQ_LOG_SILENT: '0', TABLEMQ_LOG_LEVEL: 'info', TABLEMQ_JOBS_PORT: '0', ...vars };
+  // Port 0: parallel test files each get a free port for portal-jobs' /metrics. The admin token: a
+  // broker child with auth on would otherwise create an admin token file in the working directory.
+  return { ...env, TABLEMQ_LOG_SILENT: '0', TABLEMQ_LOG_LEVEL: 'info', TABLEMQ_JOBS_PORT: '0', TABLEMQ_ADMIN_TOKEN: TEST_ADMIN_TOKEN, ...vars };
 }
 
 export interface Child {
