@@ -8,6 +8,7 @@ export class QueueSignals {
   private readonly emitter = new EventEmitter();
   private readonly maxIds = new Map<number, number>();
   private readonly endsSeen = new Map<number, number>();
+  private readonly largestRows = new Map<number, number>();
 
   constructor() {
     // One listener per waiting pull: thousands of long-polls on a hot queue are expected.
@@ -40,6 +41,19 @@ export class QueueSignals {
   looksDrained(queueId: number, from: number): boolean {
     const end = this.endsSeen.get(queueId);
     return end !== undefined && from >= end && this.knownMaxId(queueId) <= end;
+  }
+
+  /** The largest row (API JSON bytes) of the queue's last read here. */
+  rowSizeSeen(queueId: number, bytes: number): void {
+    this.largestRows.set(queueId, bytes);
+  }
+
+  /**
+   * Rows of about this size are expected at the queue's next read (undefined: not read here yet).
+   * A hint for sizing reads to a byte bound, so that few rows are read only to be dropped.
+   */
+  expectedRowSize(queueId: number): number | undefined {
+    return this.largestRows.get(queueId);
   }
 
   /** Resolves when any of the queues gets rows, or the signal aborts. Returns a cleanup. */

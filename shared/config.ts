@@ -27,6 +27,7 @@ export interface Config {
   pullMaxMessages: number;
   pullMaxWaitMs: number;
   pullPollIntervalMs: number;
+  pullMaxBytes: number;
   pullPrefetchMaxBytes: number;
   produceBatchMaxRows: number;
   produceBatchMaxBytes: number;
@@ -89,6 +90,7 @@ export const DEFAULT_CONFIG: Config = {
   pullMaxMessages: 1_000,
   pullMaxWaitMs: 30_000,
   pullPollIntervalMs: 200,
+  pullMaxBytes: 16 * MiB,
   pullPrefetchMaxBytes: 64 * MiB,
   produceBatchMaxRows: 1_000,
   produceBatchMaxBytes: 4 * MiB,
@@ -153,6 +155,7 @@ const configSchema = {
     pullMaxMessages: int(1, 100_000),
     pullMaxWaitMs: int(0, 300_000),
     pullPollIntervalMs: int(10, 60_000),
+    pullMaxBytes: int(1),
     pullPrefetchMaxBytes: int(0),
     produceBatchMaxRows: int(1, 100_000),
     produceBatchMaxBytes: int(1_024),

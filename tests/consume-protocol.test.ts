@@ -2,11 +2,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startBroker } from '../broker/server';
 import { createLogger } from '../shared/logger';
+import { readMessagesJson } from '../shared/messages/sql/read-messages-json';
+import mysql from 'mysql2/promise';
 import { apiClient, createGroup, createTopic, joinGroup, produce, produceSpread, startTestBroker, testConfig, uniqueName, type Api, type TestBroker } from './helpers/broker';
+
+/** The broker's cap on a pull's bytes in these tests. */
+const PULL_MAX_BYTES = 60_000;
 
 let t: TestBroker;
 before(async () => {
-  t = await startTestBroker('protocol', { sessionTimeoutMs: 30_000, pullPollIntervalMs: 100 });
+  t = await startTestBroker('protocol', { sessionTimeoutMs: 30_000, pullPollIntervalMs: 100, pullMaxBytes: PULL_MAX_BYTES });
 });
 after(async () => {
   await t?.close();
@@ -212,6 +217,100 @@ describe('leave ends a waiting pull cleanly', () => {
       assert.deepEqual(answer.body.messages, []);
     } finally {
       await other.stop();
+    }
+  });
+});
+
+describe('pull answers bounded in bytes', () => {
+  /** Messages whose JSON in a pull answer is a little over 10 kB each. */
+  const large = (n: number) => Array.from({ length: n }, (_, i) => ({ body: { i, pad: 'x'.repeat(10_000) } }));
+  const jsonBytes = (messages: unknown[]) => messages.reduce((n: number, m) => n + Buffer.byteLength(JSON.stringify(m)), 0);
+
+  test('a pull hands out at most maxBytes of messages, and one message however large, so no queue stalls', async () => {
+    const topic = uniqueName('bytes');
+    const group = uniqueName('g');
+    await createTopic(t.api, topic, 1);
+    await createGroup(t.api, group, [topic]);
+    const c = await joinGroup(t.api, group, 'c');
+    const sent = await produce(t.api, topic, large(8));
+    const two = await c.pulled({ max: 100, maxBytes: 25_000 });
+    assert.deepEqual(two.messages.map((m) => m.id), sent.slice(0, 2).map((s) => s.id), 'two ~10 kB messages fit in 25 kB, three do not');
+    assert.ok(jsonBytes(two.messages) <= 25_000);
+    const got = [...two.messages];
+    let positions = two.positions;
+    while (got.length < sent.length) {
+      const one = await c.pulled({ max: 100, maxBytes: 1, positions });
+      assert.equal(one.messages.length, 1, 'a message larger than maxBytes still comes, alone');
+      got.push(...one.messages);
+      positions = one.positions;
+    }
+    assert.deepEqual(got.map((m) => m.id), sent.map((s) => s.id), 'every message, once, in order');
+  });
+
+  test('pullMaxBytes caps the request and is the default', async () => {
+    const topic = uniqueName('cap');
+    const group = uniqueName('g');
+    await createTopic(t.api, topic, 2);
+    await createGroup(t.api, group, [topic]);
+    const c = await joinGroup(t.api, group, 'c');
+    await produceSpread(t.api, topic, large(20), 2);
+    for (const body of [{ max: 1000, maxBytes: 10_000_000 }, { max: 1000 }]) {
+      const batch = await c.pulled(body);
+      assert.ok(batch.messages.length >= 1);
+      assert.ok(jsonBytes(batch.messages) <= PULL_MAX_BYTES, `${jsonBytes(batch.messages)} bytes handed out`);
+      assert.ok(batch.messages.length < 20);
+    }
+  });
+
+  test('the read ahead for the next pull is bounded by the same bytes', async () => {
+    const topic = uniqueName('prefetch');
+    const group = uniqueName('g');
+    await createTopic(t.api, topic, 1);
+    await createGroup(t.api, group, [topic]);
+    await produce(t.api, topic, large(20));
+    // A broker of its own, so that its gauge counts this consumer's read ahead only.
+    const other = await startBroker(testConfig(t.database.url), createLogger('error', 'prefetch-broker'));
+    try {
+      const api2 = apiClient(`http://127.0.0.1:${other.port}`);
+      const c = await joinGroup(api2, group, 'c');
+      const first = await c.pulled({ max: 1000, maxBytes: 25_000 });
+      assert.equal(first.messages.length, 2);
+      // The answer was cut by its bytes: the broker reads the next batch ahead, with the same bound.
+      const deadline = Date.now() + 5_000;
+      let held = 0;
+      while (held === 0 && Date.now() < deadline) {
+        held = metric((await api2.get('/metrics')).body, 'tablemq_pull_prefetched_bytes');
+        await new Promise((r) => setImmediate(r));
+      }
+      assert.ok(held > 0, 'a read ahead was made');
+      assert.ok(held <= 25_000, `the read ahead holds ${held} bytes`);
+      const second = await c.pulled({ max: 1000, maxBytes: 25_000, positions: first.positions });
+      assert.equal(second.messages.length, 2);
+      assert.equal(second.messages[0]!.id, first.messages[1]!.id + 1);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  test('a queue read keeps rows only up to its byte bound, the first whatever its size', async () => {
+    const topic = uniqueName('read');
+    const created = await createTopic(t.api, topic, 1);
+    await produce(t.api, topic, large(10));
+    const pool = mysql.createPool({ uri: t.database.url, connectionLimit: 1 });
+    try {
+      const range = { table: created.queues[0]!.table, topic, queueId: created.queues[0]!.id, afterId: 0, limit: 10 };
+      const [bounded] = await readMessagesJson(pool, [{ ...range, maxBytes: 25_000 }]);
+      assert.equal(bounded!.rows.length, 2);
+      assert.equal(bounded!.returned, 10);
+      assert.equal(bounded!.truncated, true);
+      assert.ok(bounded!.largestRow > 10_000);
+      const [tiny] = await readMessagesJson(pool, [{ ...range, maxBytes: 1 }]);
+      assert.equal(tiny!.rows.length, 1);
+      const [all] = await readMessagesJson(pool, [{ ...range, maxBytes: 1_000_000 }]);
+      assert.equal(all!.rows.length, 10);
+      assert.equal(all!.truncated, false);
+    } finally {
+      await pool.end();
     }
   });
 });

@@ -90,9 +90,9 @@ describe('several queues in one write', () => {
       );
       assert.equal(ids[2]![0], ids[0]![2]! + 1, 'the second INSERT into mq_000003 follows the first');
       const [three, four] = await readMessagesJson(pool, [
-        { table: 'mq_000003', topic: 't', queueId: 3, afterId: 0, limit: 10 },
-        { table: 'mq_000004', topic: 't', queueId: 4, afterId: 0, limit: 10 },
-      ]);
+        { table: 'mq_000003', topic: 't', queueId: 3, afterId: 0, limit: 10, maxBytes: 1 << 20 },
+        { table: 'mq_000004', topic: 't', queueId: 4, afterId: 0, limit: 10, maxBytes: 1 << 20 },
+      ]).then((reads) => reads.map((r) => r.rows));
       assert.deepEqual(three!.map((m) => (JSON.parse(m.json.toString()) as { body: unknown }).body), [1, 2, 3, 4]);
       assert.deepEqual(four!.map((m) => JSON.parse(m.json.toString()) as unknown), [
         { topic: 't', queueId: 4, id: ids[1]![0], body: 'x', key: null, tag: null, traceId: null, headers: null, retryCount: 0, createdAt: (JSON.parse(four![0]!.json.toString()) as { createdAt: string }).createdAt },

@@ -1,12 +1,14 @@
 import { touchConsumer } from '../../shared/metadata/consumers';
 import { consumerStateForPull } from '../../shared/metadata/offsets';
 import type { BrokerContext } from '../context';
-import { readAhead, readFair, sameSources, sourcesOf, type Reading } from './fair-read';
+import { fits, readAhead, readSources, sourcesOf, type PullBounds, type Reading } from './fair-read';
 import { expired, requireGroupForConsumers } from './membership';
 import { consumerKey } from './waiting-pulls';
 
 export interface PullRequest {
   max?: number;
+  /** Most bytes of message JSON in the answer (capped by pullMaxBytes); one message is always handed out. */
+  maxBytes?: number;
   waitMs?: number;
   /** Read after these ids instead of the committed offsets (pipelining); never behind the commit. */
   positions?: { queueId: number; offset: number }[];
@@ -47,6 +49,7 @@ export async function pull(ctx: BrokerContext, groupName: string, consumerId: nu
   // most about once a second.
   const refreshAfterMs = Math.min(1000, heartbeatIntervalMs);
   const max = Math.min(req.max ?? ctx.config.pullDefaultMax, ctx.config.pullMaxMessages);
+  const bounds: PullBounds = { max, maxBytes: Math.min(req.maxBytes ?? ctx.config.pullMaxBytes, ctx.config.pullMaxBytes) };
   const deadline = Date.now() + Math.min(req.waitMs ?? 0, ctx.config.pullMaxWaitMs);
   // Starts from the client's positions, then follows this pull's own progress over filtered rows.
   const positions = new Map((req.positions ?? []).map((p) => [p.queueId, p.offset]));
@@ -57,7 +60,7 @@ export async function pull(ctx: BrokerContext, groupName: string, consumerId: nu
   let generation: number | undefined;
   for (;;) {
     const prefetched = ctx.prefetches.take(key);
-    const ahead = prefetched ?? readAhead(ctx, group, ctx.ownership.get(group.id, consumerId), positions, max);
+    const ahead = prefetched ?? readAhead(ctx, group, ctx.ownership.get(group.id, consumerId), positions, bounds);
     const state = await consumerStateForPull(ctx.db, { groupId: group.id, consumerId, sessionTimeoutMs, refreshAfterMs });
     if (!state?.alive) {
       ctx.ownership.forget(group.id, consumerId);
@@ -74,9 +77,9 @@ export async function pull(ctx: BrokerContext, groupName: string, consumerId: nu
     generation = state.generation;
     const sources = await sourcesOf(ctx, group, owned, positions);
     const early = await ahead;
-    const usable = early !== undefined && sameSources(early.sources, sources);
+    const usable = early !== undefined && fits(early, sources, bounds);
     if (usable && prefetched) ctx.metrics.prefetchUsed.inc();
-    const takes = usable ? early.takes : sources.length > 0 ? await readFair(ctx, sources, max) : [];
+    const { takes, full } = usable ? early : await readSources(ctx, sources, bounds);
     let count = 0;
     for (const t of takes) {
       count += t.messages.length;
@@ -96,11 +99,11 @@ export async function pull(ctx: BrokerContext, groupName: string, consumerId: nu
         }
         if (t.messages.length > 0) ctx.metrics.pulled.inc({ topic: t.view.topic.name }, t.messages.length);
       }
-      if (count === max) {
+      if (full) {
         // A full answer: the consumer is working through a backlog and will ask again at once,
         // from where this answer ends. Start that read now.
         const next = sources.map((s) => ({ ...s, from: advanced.has(s.view.queue.id) ? positions.get(s.view.queue.id)! : s.from }));
-        ctx.prefetches.start(key, async (): Promise<Reading> => ({ sources: next, takes: await readFair(ctx, next, max) }));
+        ctx.prefetches.start(key, async (): Promise<Reading> => ({ sources: next, bounds, ...(await readSources(ctx, next, bounds)) }));
       }
       // Every owned queue this pull read on or the request named, so that the answer alone says
       // where the next pull starts and its positions cover every answer before it.

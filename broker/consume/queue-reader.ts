@@ -1,6 +1,6 @@
 import type { MessageJsonRow } from '../../shared/messages/message';
 import { lockingReadBetween } from '../../shared/messages/sql/locking-read-between';
-import { readMessagesJson } from '../../shared/messages/sql/read-messages-json';
+import { readMessagesJson, type RangeRead } from '../../shared/messages/sql/read-messages-json';
 import { rowAgeMs } from '../../shared/messages/sql/row-age';
 import { isRetryable, isUnavailable } from '../../shared/db/mysql-errors';
 import type { QueueView } from '../catalog';
@@ -12,13 +12,16 @@ export interface SafeRead {
   messages: MessageJsonRow[];
   /** The scan stopped at a hole that is too young to pass. */
   blocked: boolean;
+  /** Rows were left out to keep within the request's bytes: the queue has more. */
+  truncated: boolean;
 }
 
-/** Up to `limit` messages of one queue after `afterId`. */
+/** Up to `limit` messages of one queue after `afterId`, and about `maxBytes` of them (at least one). */
 export interface ReadRequest {
   view: QueueView;
   afterId: number;
   limit: number;
+  maxBytes: number;
 }
 
 /**
@@ -64,17 +67,17 @@ export class SharedReads {
 }
 
 function readNodeShared(ctx: BrokerContext, onNode: readonly ReadRequest[]): Promise<SafeRead[]> {
-  const key = onNode.map((r) => `${r.view.queue.id}:${r.afterId}:${r.limit}`).join('|');
+  const key = onNode.map((r) => `${r.view.queue.id}:${r.afterId}:${r.limit}:${r.maxBytes}`).join('|');
   return ctx.sharedReads.share(key, () => readNode(ctx, onNode));
 }
 
 async function readNode(ctx: BrokerContext, onNode: readonly ReadRequest[]): Promise<SafeRead[]> {
   const conn = await queueConnection(ctx, onNode[0]!.view.queue);
-  const rowsPerQueue = await readMessagesJson(
+  const reads = await readMessagesJson(
     conn.pool,
-    onNode.map((r) => ({ table: r.view.queue.tableName, topic: r.view.topic.name, queueId: r.view.queue.id, afterId: r.afterId, limit: r.limit })),
+    onNode.map((r) => ({ table: r.view.queue.tableName, topic: r.view.topic.name, queueId: r.view.queue.id, afterId: r.afterId, limit: r.limit, maxBytes: r.maxBytes })),
   );
-  return Promise.all(onNode.map((r, i) => scanQueue(ctx, conn, r, rowsPerQueue[i]!)));
+  return Promise.all(onNode.map((r, i) => scanQueue(ctx, conn, r, reads[i]!)));
 }
 
 /** Keeps the rows of one queue that are safe to hand out, and notes how far the table reached. */
@@ -82,7 +85,7 @@ async function scanQueue(
   ctx: BrokerContext,
   conn: Awaited<ReturnType<BrokerContext['nodes']['get']>>,
   { view, afterId, limit }: ReadRequest,
-  rows: MessageJsonRow[],
+  { rows, returned, truncated, largestRow }: RangeRead,
 ): Promise<SafeRead> {
   const table = view.queue.tableName;
   const passable = async (holeAfter: number, holeBefore: number): Promise<boolean> => {
@@ -108,6 +111,7 @@ async function scanQueue(
   const lastRow = rows[rows.length - 1];
   if (lastRow) ctx.signals.seen(view.queue.id, lastRow.id);
   // Fewer rows than asked: the table ended there (a hint for sizing the next reads of this queue).
-  if (rows.length < limit) ctx.signals.endSeen(view.queue.id, lastRow?.id ?? afterId);
-  return { messages: scan.rows, blocked: scan.blocked };
+  if (returned < limit) ctx.signals.endSeen(view.queue.id, lastRow?.id ?? afterId);
+  if (returned > 0) ctx.signals.rowSizeSeen(view.queue.id, largestRow);
+  return { messages: scan.rows, blocked: scan.blocked, truncated };
 }

@@ -23,6 +23,11 @@ export const pullSchema = {
   additionalProperties: false,
   properties: {
     max: { type: 'integer', minimum: 1, description: 'Most messages to return (default 32, capped by pullMaxMessages)' },
+    maxBytes: {
+      type: 'integer',
+      minimum: 1,
+      description: "Most bytes of the messages' JSON to return (default and cap: pullMaxBytes); the first message is returned whatever its size",
+    },
     waitMs: { type: 'integer', minimum: 0, description: 'Long-poll up to this long when nothing is ready (capped at pullMaxWaitMs)' },
     positions: {
       type: 'array',

@@ -1,4 +1,5 @@
 import mysql from 'mysql2/promise';
+import { BrokerError } from '../errors';
 import type { Logger } from '../logger';
 import { connectionOptions, type DbTarget } from '../db/connection-options';
 import { BASE_SESSION_SQL, setUpSession, type CallbackConnection } from '../db/session';
@@ -77,10 +78,13 @@ export function createSessionPool(options: mysql.PoolOptions, sessionSql: readon
 /** One mysql2 pool per message DB node, opened on first use and shared by produce and pull. */
 export class NodePools {
   private readonly pools = new Map<number, Promise<NodeConnection>>();
+  private closed = false;
 
   constructor(private readonly options: NodePoolOptions) {}
 
   get(target: NodeTarget): Promise<NodeConnection> {
+    // A read or write still running at shutdown must not open a pool that nothing would close.
+    if (this.closed) return Promise.reject(new BrokerError('SHUTTING_DOWN', 'the broker is shutting down', undefined, { retryAfterSeconds: 1 }));
     let entry = this.pools.get(target.id);
     if (!entry) {
       entry = this.open(target);
@@ -123,6 +127,7 @@ export class NodePools {
   }
 
   async closeAll(): Promise<void> {
+    this.closed = true;
     const entries = [...this.pools.values()];
     this.pools.clear();
     await Promise.all(
