@@ -10,6 +10,7 @@ import type { SharedReads } from './consume/queue-reader';
 import type { OwnershipHints } from './consume/ownership-hints';
 import type { Prefetches } from './consume/prefetch';
 import type { WaitingPulls } from './consume/waiting-pulls';
+import type { LogLevelControl } from './admin/log-level';
 import type { Metrics } from './metrics';
 import type { QueueSignals } from './signals';
 
@@ -38,4 +39,6 @@ export interface BrokerContext {
   /** Aborted when the broker begins to shut down: long-polls answer at once. */
   closing: AbortSignal;
   metrics: Metrics;
+  /** The logger's level, changeable at run time (PUT /api/v1/admin/log-level). */
+  logLevel: LogLevelControl;
 }

@@ -92,6 +92,7 @@ export function hotRoutes(ctx: BrokerContext, producer: Producer): (req: Incomin
     const { messages: valid } = check.produce(body);
     const results = await producer.produce(topic, valid, text === undefined ? undefined : bodyTexts(text, valid.length));
     sendJson(res, 201, JSON.stringify({ results }));
+    if (ctx.logger.isLevelEnabled('debug')) ctx.logger.debug('produce committed', { topic, messages: results.length, queues: [...new Set(results.map((r) => r.queueId))] });
   }
 
   async function consumerCall(groupParam: string, idParam: string, op: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -110,7 +111,9 @@ export function hotRoutes(ctx: BrokerContext, producer: Producer): (req: Incomin
     res.on('close', onClose);
     ctx.closing.addEventListener('abort', onClose, { once: true });
     try {
-      sendJson(res, 200, await pull(ctx, group, consumerId, check.pull(body), abort.signal));
+      const answer = await pull(ctx, group, consumerId, check.pull(body), abort.signal);
+      sendJson(res, 200, answer);
+      if (ctx.logger.isLevelEnabled('debug')) ctx.logger.debug('pull answered', { group, consumerId, bytes: answer.reduce((n, chunk) => n + chunk.length, 0) });
     } finally {
       res.off('close', onClose);
       ctx.closing.removeEventListener('abort', onClose);

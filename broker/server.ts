@@ -20,6 +20,8 @@ import { Metrics } from './metrics';
 import { registerGauges } from './gauges/register';
 import { mountRoutes, type ApiRoute } from './http/route-table';
 import { opsRoutes } from './ops-routes';
+import { LogLevelControl } from './admin/log-level';
+import { brokerRoutes } from './admin/broker-routes';
 import { HOT_ROUTES, hotRoutes } from './hot-routes';
 import { Scheduler } from './schedule/scheduler';
 import { errorAnswer, sendJson } from './http/raw-json';
@@ -50,7 +52,7 @@ export { prepareMetadata };
 
 /** Every route of the HTTP API: the express app and /api/v1/openapi.json are both built from this. */
 export function apiRoutes(ctx: BrokerContext, isReady: () => Promise<boolean>): ApiRoute[] {
-  return [...opsRoutes(ctx, isReady), ...Object.values(HOT_ROUTES), ...appRoutes(ctx), ...adminRoutes(ctx), ...messageRoutes(ctx), ...produceRoutes(ctx), ...consumeRoutes(ctx)];
+  return [...opsRoutes(ctx, isReady), ...Object.values(HOT_ROUTES), ...appRoutes(ctx), ...adminRoutes(ctx), ...brokerRoutes(ctx), ...messageRoutes(ctx), ...produceRoutes(ctx), ...consumeRoutes(ctx)];
 }
 
 export function buildApp(ctx: BrokerContext, routes: readonly ApiRoute[]): express.Express {
@@ -145,6 +147,7 @@ export async function startBroker(config: Config, logger: Logger = createLogger(
     rotation: new Rotation(),
     closing: closing.signal,
     metrics,
+    logLevel: new LogLevelControl(logger),
   };
   await catalog.start();
   const producer = new Producer(ctx);
@@ -175,6 +178,7 @@ export async function startBroker(config: Config, logger: Logger = createLogger(
       server.closeAllConnections();
       await scheduler.stop();
       catalog.stop();
+      ctx.logLevel.stop();
       await nodes.closeAll();
       await db.destroy();
       logger.info('broker stopped');
