@@ -20,6 +20,7 @@ import { Metrics } from './metrics';
 import { registerGauges } from './gauges/register';
 import { mountRoutes, type ApiRoute } from './http/route-table';
 import { opsRoutes } from './ops-routes';
+import { docsRoutes, mountDocsAssets } from './docs-routes';
 import { LogLevelControl } from './admin/log-level';
 import { brokerRoutes } from './admin/broker-routes';
 import { HOT_ROUTES, hotRoutes } from './hot-routes';
@@ -52,7 +53,19 @@ export { prepareMetadata };
 
 /** Every route of the HTTP API: the express app and /api/v1/openapi.json are both built from this. */
 export function apiRoutes(ctx: BrokerContext, isReady: () => Promise<boolean>): ApiRoute[] {
-  return [...opsRoutes(ctx, isReady), ...Object.values(HOT_ROUTES), ...appRoutes(ctx), ...adminRoutes(ctx), ...brokerRoutes(ctx), ...messageRoutes(ctx), ...produceRoutes(ctx), ...consumeRoutes(ctx)];
+  const routes: ApiRoute[] = [];
+  routes.push(
+    ...opsRoutes(ctx, isReady),
+    ...docsRoutes(() => routes),
+    ...Object.values(HOT_ROUTES),
+    ...appRoutes(ctx),
+    ...adminRoutes(ctx),
+    ...brokerRoutes(ctx),
+    ...messageRoutes(ctx),
+    ...produceRoutes(ctx),
+    ...consumeRoutes(ctx),
+  );
+  return routes;
 }
 
 export function buildApp(ctx: BrokerContext, routes: readonly ApiRoute[]): express.Express {
@@ -74,6 +87,7 @@ export function buildApp(ctx: BrokerContext, routes: readonly ApiRoute[]): expre
     next();
   });
   mountRoutes(app, routes);
+  mountDocsAssets(app);
   app.use(notFoundHandler);
   app.use(errorHandler(ctx.logger));
   return app;

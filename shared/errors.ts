@@ -38,6 +38,9 @@ const STATUS_BY_CODE = {
 
 export type ErrorCode = keyof typeof STATUS_BY_CODE;
 
+/** Every error code, for the API description. */
+export const ERROR_CODES = Object.keys(STATUS_BY_CODE) as ErrorCode[];
+
 export function httpStatus(code: ErrorCode): number {
   return STATUS_BY_CODE[code];
 }
