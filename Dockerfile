@@ -1,5 +1,6 @@
 # One image for both processes: `node dist/broker/main.js` or `node dist/portal-jobs/main.js`;
-# operators' one-shot jobs: `node bin/tablemq-jobs.js run clean-history`.
+# operators' one-shot jobs: `node bin/tablemq-jobs.js run clean-history`; the operator CLI:
+# `node dist/cli/main.js`.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -9,6 +10,9 @@ COPY broker broker
 COPY portal-jobs portal-jobs
 COPY shared shared
 COPY migrations migrations
+COPY launcher launcher
+COPY client client
+COPY cli cli
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

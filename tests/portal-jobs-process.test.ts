@@ -95,7 +95,7 @@ describe('portal-jobs run <job>', () => {
     const running = await waitFor('the run to start', async () => {
       const [row] = await t.sql.rows<RunRow>("SELECT * FROM job_run WHERE job = 'clean-history' AND status = 'running'");
       return row;
-    });
+    }, 60_000); // a process start under tsx takes many seconds on a loaded machine
     child.process.kill('SIGTERM');
     assert.equal(await child.exited, 1);
     const [row] = await t.sql.rows<RunRow>('SELECT * FROM job_run WHERE id = ?', [running.id]);
@@ -201,8 +201,8 @@ describe('npm start', () => {
     try {
       const launcher = spawnTs('launcher/main.ts', [], childEnv({ TABLEMQ_MYSQL_URL: fresh.url, TABLEMQ_PORT: '0', TABLEMQ_HOST: '127.0.0.1' }));
       children.push(launcher);
-      const port = await waitFor('the broker to listen', async () => Number(/"message":"broker listening","port":(\d+)/.exec(launcher.stdout())?.[1] ?? 0) || undefined, 20_000);
-      await waitFor('portal-jobs to start', async () => /"message":"portal-jobs started"/.test(launcher.stdout()), 20_000);
+      const port = await waitFor('the broker to listen', async () => Number(/"message":"broker listening","port":(\d+)/.exec(launcher.stdout())?.[1] ?? 0) || undefined, 60_000);
+      await waitFor('portal-jobs to start', async () => /"message":"portal-jobs started"/.test(launcher.stdout()), 60_000);
       const jobs = await apiClient(`http://127.0.0.1:${port}`).get('/api/v1/admin/jobs');
       assert.equal(jobs.status, 200);
       launcher.process.kill('SIGTERM');
@@ -219,8 +219,8 @@ describe('npm start', () => {
     try {
       const launcher = spawnTs('launcher/main.ts', [], childEnv({ TABLEMQ_MYSQL_URL: fresh.url, TABLEMQ_PORT: '0', TABLEMQ_HOST: '127.0.0.1' }));
       children.push(launcher);
-      await waitFor('the broker to listen', async () => /"message":"broker listening"/.test(launcher.stdout()), 20_000);
-      const holder = await waitFor('portal-jobs to start', async () => startedLine(launcher)?.holder, 20_000);
+      await waitFor('the broker to listen', async () => /"message":"broker listening"/.test(launcher.stdout()), 60_000);
+      const holder = await waitFor('portal-jobs to start', async () => startedLine(launcher)?.holder, 60_000);
       process.kill(pidOf(holder), 'SIGKILL');
       assert.equal(await launcher.exited, 1);
       assert.match(launcher.stdout(), /"message":"broker stopped"/);
