@@ -75,6 +75,8 @@ export function buildApp(ctx: BrokerContext, routes: readonly ApiRoute[]): expre
   app.set('etag', false);
   app.set('trust proxy', false);
   app.use(requestContext(ctx.logger, ctx.metrics.requestSeconds));
+  // swagger-ui's static files for the reference page: public, like the page itself.
+  mountDocsAssets(app);
   // Who is calling, before anything reads the body; then what each route class needs.
   app.use(authenticate(ctx, routes));
   app.use('/api/v1/admin', requireAdmin);
@@ -87,7 +89,6 @@ export function buildApp(ctx: BrokerContext, routes: readonly ApiRoute[]): expre
     next();
   });
   mountRoutes(app, routes);
-  mountDocsAssets(app);
   app.use(notFoundHandler);
   app.use(errorHandler(ctx.logger));
   return app;

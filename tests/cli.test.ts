@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
+import { startTestBroker, TEST_ADMIN_TOKEN, uniqueName, type TestBroker } from './helpers/broker';
 
 /*
  * The `tablemq` bin as a user runs it (cli/main.ts under tsx, the same code as dist/cli/main.js)
@@ -25,9 +25,8 @@ interface Run {
 }
 
 function tablemq(args: string[], options: { stdin?: string; broker?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, TABLEMQ_BROKER: options.broker ?? t.api.baseUrl, ...options.env };
-  delete env.TABLEMQ_TOKEN;
-  Object.assign(env, options.env);
+  // The test broker's admin token, as an operator would export it.
+  const env: NodeJS.ProcessEnv = { ...process.env, TABLEMQ_BROKER: options.broker ?? t.api.baseUrl, TABLEMQ_TOKEN: TEST_ADMIN_TOKEN, ...options.env };
   const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -145,7 +144,7 @@ describe('tablemq CLI', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const broker = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      ok(await tablemq(['topics', 'list', '--token', 's3cret'], { broker }));
+      ok(await tablemq(['topics', 'list', '--token', 's3cret'], { broker, env: { TABLEMQ_TOKEN: 'not-this-one' } }));
       ok(await tablemq(['topics', 'list'], { broker, env: { TABLEMQ_TOKEN: 'from-env' } }));
       assert.deepEqual(seen, ['Bearer s3cret', 'Bearer from-env']);
     } finally {

@@ -15,6 +15,8 @@ export const PATH_PARAMS: Readonly<Record<string, { schema: object; description:
   topic: { schema: { type: 'string', pattern: NAME_PATTERN }, description: 'Topic name' },
   group: { schema: { type: 'string', pattern: NAME_PATTERN }, description: 'Consumer group name' },
   node: { schema: { type: 'string', pattern: NAME_PATTERN }, description: 'Message DB node name' },
+  app: { schema: { type: 'string', pattern: NAME_PATTERN }, description: 'App (API client) name' },
+  tokenId: { schema: idSchema, description: "Id of one of the app's tokens" },
   queueId: { schema: idSchema, description: 'Queue id' },
   id: { schema: idSchema, description: 'Consumer id (under /consumers) or message id (under /messages)' },
 };
@@ -30,6 +32,7 @@ const TAGS: Readonly<Record<string, string>> = {
   scheduled: 'Delayed, retried and postponed messages (admin)',
   jobs: 'portal-jobs runs and leases (admin)',
   broker: 'This broker process (admin)',
+  apps: 'Apps, their bearer tokens and grants (admin)',
   operations: 'Health, metrics and this description',
 };
 
