@@ -31,6 +31,10 @@ export class Api {
     return this.transport.call<T>('PATCH', path, JSON.stringify(body));
   }
 
+  delete<T = unknown>(path: string, body?: unknown): Promise<T> {
+    return this.transport.call<T>('DELETE', path, body === undefined ? undefined : JSON.stringify(body));
+  }
+
   put<T = unknown>(path: string, body: unknown): Promise<T> {
     return this.transport.call<T>('PUT', path, JSON.stringify(body));
   }

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { appsCommand } from './commands/apps';
 import { groupsCommand } from './commands/groups';
 import { jobsCommand } from './commands/jobs';
 import { messagesCommand } from './commands/messages';
@@ -37,5 +38,6 @@ Environment: TABLEMQ_BROKER (comma-separated URLs), TABLEMQ_TOKEN.`,
   produceCommand(program);
   tailCommand(program);
   jobsCommand(program);
+  appsCommand(program);
   return program;
 }

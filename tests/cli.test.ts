@@ -135,6 +135,25 @@ describe('tablemq CLI', () => {
     assert.equal(purgeWithoutSelection.code, 2);
   });
 
+  test('apps and grants: an app made by the CLI produces with its token until the grant is revoked', async () => {
+    const topic = uniqueName('cli-granted');
+    const app = uniqueName('cli-svc');
+    ok(await tablemq(['topics', 'create', topic, '-q', '1']));
+    const created = JSON.parse(ok(await tablemq(['apps', 'create', app, '--grant', `produce:${topic}`, '--json'])).stdout) as { token: string };
+    assert.match(created.token, /^tmq_/);
+    const listed = JSON.parse(ok(await tablemq(['apps', 'list', '--json'])).stdout) as { name: string; grants: { permission: string; topic?: string }[] }[];
+    assert.deepEqual(listed.find((a) => a.name === app)?.grants, [{ permission: 'produce', topic }]);
+    ok(await tablemq(['produce', topic, 'allowed', '--token', created.token]));
+    const elsewhere = await tablemq(['topics', 'list', '--token', created.token]);
+    assert.equal(elsewhere.code, 1, 'no admin grant: refused');
+    assert.match(elsewhere.stderr, /\(403\)/);
+    ok(await tablemq(['grants', 'revoke', app, `produce:${topic}`]));
+    assert.equal((await tablemq(['produce', topic, 'refused', '--token', created.token])).code, 1);
+    ok(await tablemq(['grants', 'add', app, `produce:${topic}`]));
+    ok(await tablemq(['produce', topic, 'again', '--token', created.token]));
+    assert.equal((await tablemq(['grants', 'add', app, 'produce'])).code, 2, 'a grant needs its topic');
+  });
+
   test('--token and TABLEMQ_TOKEN are sent as a bearer token', async () => {
     const seen: (string | undefined)[] = [];
     const server = http.createServer((req, res) => {
