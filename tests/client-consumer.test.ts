@@ -3,9 +3,10 @@ import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { Consumer, Producer, type ReceivedMessage } from '../client';
 import { createGroup, createTopic, startTestBroker, TEST_ADMIN_TOKEN, uniqueName, type TestBroker } from './helpers/broker';
+import { stopAfterEach } from './helpers/client';
 import { sleep, waitFor } from './helpers/jobs';
 
 let t: TestBroker;
@@ -19,15 +20,7 @@ after(async () => {
   await t?.close();
 });
 
-/** Consumers a test started: stopped after each test even when it fails, so none keeps the process alive. */
-const running: { stop(): Promise<void> }[] = [];
-function track<C extends { stop(): Promise<void> }>(consumer: C): C {
-  running.push(consumer);
-  return consumer;
-}
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((c) => c.stop()));
-});
+const track = stopAfterEach();
 
 interface Keyed {
   key: string;

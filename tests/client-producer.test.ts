@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { startBroker, type Broker } from '../broker/server';
 import { BufferFullError, Consumer, Producer, type SendResult } from '../client';
 import { createLogger } from '../shared/logger';
 import { apiClient, createGroup, createTopic, TEST_ADMIN_TOKEN, testConfig, uniqueName, type Api } from './helpers/broker';
 import { freshDatabase } from './helpers/db';
+import { stopAfterEach } from './helpers/client';
 import { waitFor } from './helpers/jobs';
 
 /** Two brokers on one metadata database, so one can be stopped while the other serves. */
@@ -25,15 +26,7 @@ after(async () => {
   await db?.drop();
 });
 
-/** Consumers a test started: stopped after each test even when it fails, so none keeps the process alive. */
-const running: { stop(): Promise<void> }[] = [];
-function track<C extends { stop(): Promise<void> }>(consumer: C): C {
-  running.push(consumer);
-  return consumer;
-}
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((c) => c.stop()));
-});
+const track = stopAfterEach();
 
 type Stored = { queueId: number; id: number };
 const stored = (r: SendResult): Stored => {
