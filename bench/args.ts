@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 
-export const SCENARIO_GROUPS = ['produce', 'batch', 'consume', 'e2e', 'baselines', 'ceiling'] as const;
+export const SCENARIO_GROUPS = ['produce', 'enqueue', 'batch', 'consume', 'e2e', 'baselines', 'ceiling'] as const;
 export type ScenarioGroup = (typeof SCENARIO_GROUPS)[number];
 
 export interface BenchOptions {

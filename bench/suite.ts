@@ -61,6 +61,12 @@ async function brokerScenarios(env: ScenarioEnv, api: TablemqApi, database: stri
       out.push(await runProduce(env, { id: `produce.single.x${clients}`, label: `tablemq produce 1 msg/req, ${clients} client${clients > 1 ? 's' : ''}`, topic: 'bench-single', clients, perRequest: 1 }));
     }
   }
+  if (wants(opts, 'enqueue')) {
+    await api.createTopic('bench-enqueue', opts.queues);
+    for (const clients of [16, 64]) {
+      out.push(await runProduce(env, { id: `produce.enqueue.x${clients}`, label: `tablemq client enqueue 1 msg/call, ${clients} callers`, topic: 'bench-enqueue', clients, perRequest: 1, viaEnqueue: true }));
+    }
+  }
   if (wants(opts, 'batch')) {
     await api.createTopic('bench-batch', opts.queues);
     for (const clients of [4, 16]) {
@@ -94,7 +100,7 @@ async function brokerScenarios(env: ScenarioEnv, api: TablemqApi, database: stri
 /** Everything measured against MariaDB and over HTTP: broker scenarios, raw baselines, the ceiling. */
 export async function runSuite(opts: BenchOptions, measureEnv: MeasureEnv, database: string): Promise<SuiteOutcome> {
   const outcome: SuiteOutcome = { scenarios: [], errors: [] };
-  if (wants(opts, 'produce', 'batch', 'baselines', 'consume', 'e2e')) {
+  if (wants(opts, 'produce', 'enqueue', 'batch', 'baselines', 'consume', 'e2e')) {
     progress('starting the broker process...');
     let broker: BenchChild | undefined;
     try {

@@ -1,10 +1,12 @@
 /**
  * Consume scenarios: a backlog produced beforehand on a multi-queue topic, drained by 1 or by 4
- * consumers of a group, each looping pull (max 500) and commit, one pull ahead of its commit. Two
+ * consumers of a group, each the client library's Consumer (pulls of 500 kept one ahead of the
+ * handling, commits batched), handing each pull's messages of a queue to a batchHandler. Two
  * groups read the same backlog, so both drains see identical rows.
  */
 import { performance } from 'node:perf_hooks';
-import { Consumer, producePath, TablemqApi, type PullAnswer, type TopicInfo } from './api';
+import { Consumer } from '../client';
+import { producePath, TablemqApi, type TopicInfo } from './api';
 import { expectStatus, JsonClient } from './http-client';
 import { measure } from './measure';
 import { GRACE_MS, withTimeout } from './peers/common';
@@ -57,97 +59,116 @@ export async function prepareBacklog(env: ScenarioEnv, api: TablemqApi, name: st
 const MAX_PASSES = 1000;
 
 /**
+ * A fetch that records how long each pull took, answer body included (the client reads it as text),
+ * so the report has a per-pull latency as before.
+ */
+function pullTimer(rounds: number[]): typeof fetch {
+  return async (input, init) => {
+    const t0 = performance.now();
+    const res = await fetch(input, init);
+    if (!String(input).endsWith('/pull')) return res;
+    const text = await res.text();
+    rounds.push(performance.now() - t0);
+    return new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers });
+  };
+}
+
+/**
  * Drains the backlog with `consumers` members of `group`, then rewinds the group and drains it again,
  * until the scenario's time is used up: the backlog must fit the buffer pool, so one pass can be
- * shorter than the scenario. Only draining is timed; the rewinds between passes are not.
+ * shorter than the scenario. Each pass starts its consumers (registering is timed, as a client pays
+ * it) and stops them once the last message was handled (their final commit and leave are not).
  */
 export function runDrain(env: ScenarioEnv, api: TablemqApi, backlog: Backlog, group: string, consumers: number): Promise<ScenarioResult> {
   const id = `consume.x${consumers}`;
-  const label = `tablemq pull(${PULL_MAX})+commit, ${consumers} consumer${consumers > 1 ? 's' : ''}`;
+  const label = `tablemq client Consumer, pull(${PULL_MAX}), ${consumers} consumer${consumers > 1 ? 's' : ''}`;
   return guarded({ id, label, group: 'tablemq', unit: 'msgs/s' }, async () => {
     const broker = env.broker;
     if (broker === undefined) throw new Error('broker not running');
-    const ids: number[] = [];
-    for (let i = 0; i < consumers; i++) ids.push(await api.register(group, `${group}-${i}`));
-    // Two requests per consumer at a time: a pull ahead while the commit is out.
-    const client = new JsonClient(broker.port, consumers * 2);
-    const members = ids.map((cid) => new Consumer(client, group, cid, PULL_MAX, IDLE_WAIT_MS));
+    const url = `http://127.0.0.1:${broker.port}`;
     const durationMs = env.opts.durationMs;
 
-    /** One pass over the backlog, bounded by `budgetMs`; returns messages committed and time spent. */
-    const pass = async (budgetMs: number, rounds: number[]): Promise<{ consumed: number; fenced: number; ms: number }> => {
-      const start = performance.now();
-      const deadline = start + budgetMs;
+    /** One pass over the backlog, bounded by `budgetMs`; returns messages handled (once each) and time spent. */
+    const pass = async (budgetMs: number, rounds: number[]): Promise<{ consumed: number; redelivered: number; ms: number }> => {
+      // Queue ids run from 1 without gaps on the fresh backlog topic and a queue is handled in id
+      // order, so the highest id handled per queue counts distinct messages; redeliveries (a queue
+      // that moved while the consumers joined) are counted apart.
+      const highest = new Map<number, number>();
       let consumed = 0;
-      let fenced = 0;
-      let lastCommitAt = start;
-      // Pipelined, as the API allows and a throughput-minded client would: the next pull (from the
-      // positions just pulled) is in flight while this batch is committed. A fenced commit drops
-      // the read-ahead and pulls again from the committed offsets.
-      const drainOne = async (c: Consumer): Promise<void> => {
-        let next: Promise<PullAnswer> | undefined;
-        let t0 = performance.now();
-        while (consumed < backlog.messages && performance.now() < deadline) {
-          const pulled = await (next ?? c.pull());
-          next = undefined;
-          if (pulled.messages.length === 0) {
-            t0 = performance.now();
-            continue; // own queues drained: wait for the others (bounded by the deadline)
-          }
-          const ahead = c.pull(pulled.positions);
-          next = ahead;
-          if (await c.commit(pulled.positions, pulled.generation)) {
-            consumed += pulled.messages.length;
-            lastCommitAt = performance.now();
-            rounds.push(lastCommitAt - t0);
-            t0 = lastCommitAt;
-          } else {
-            fenced++;
-            await ahead.catch(() => undefined);
-            next = undefined;
-            t0 = performance.now();
-          }
-        }
-        await next?.catch(() => undefined); // a read-ahead still out: its messages were not committed and do not count
-      };
-      await withTimeout(Promise.all(members.map(drainOne)), budgetMs + GRACE_MS, label);
-      // A drained pass ends at its last commit; consumers idling in a long-poll after it do not count.
-      return { consumed, fenced, ms: (consumed >= backlog.messages ? lastCommitAt : performance.now()) - start };
+      let handled = 0;
+      let lastAt = 0;
+      let allIn: () => void = () => undefined;
+      const drained = new Promise<void>((resolve) => (allIn = resolve));
+      const errors: Error[] = [];
+      const fetchTimed = pullTimer(rounds);
+      const members = Array.from(
+        { length: consumers },
+        (_, i) =>
+          new Consumer({
+            brokers: [url],
+            group,
+            name: `${group}-${i}`,
+            maxMessages: PULL_MAX,
+            waitMs: IDLE_WAIT_MS,
+            fetch: fetchTimed,
+            onError: (e) => errors.push(e),
+            batchHandler: (messages) => {
+              const last = messages[messages.length - 1]!;
+              const before = highest.get(last.queueId) ?? 0;
+              if (last.id > before) {
+                consumed += last.id - before;
+                highest.set(last.queueId, last.id);
+              }
+              handled += messages.length;
+              lastAt = performance.now();
+              if (consumed >= backlog.messages) allIn();
+            },
+          }),
+      );
+      const start = performance.now();
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        for (const c of members) await c.start();
+        await Promise.race([drained, new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, budgetMs - (performance.now() - start)))))]);
+      } finally {
+        clearTimeout(timer);
+        await withTimeout(Promise.all(members.map((c) => c.stop())), GRACE_MS, `${label}: stopping`);
+      }
+      const unexpected = errors.filter((e) => !['REBALANCED', 'CONSUMER_EXPIRED'].includes((e as { code?: string }).code ?? ''));
+      if (unexpected.length > 0) throw new Error(`${label}: ${unexpected[0]!.message}`);
+      // A drained pass ends at its last message; consumers idling in a long-poll after it do not count.
+      return { consumed, redelivered: handled - consumed, ms: (consumed >= backlog.messages ? lastAt : performance.now()) - start };
     };
 
-    try {
-      const m = await measure(env.measureEnv, id, broker, async () => {
-        const rounds: number[] = [];
-        let consumed = 0;
-        let fenced = 0;
-        let activeMs = 0;
-        let passes = 0;
-        while (passes < MAX_PASSES && activeMs < durationMs) {
-          const p = await pass(durationMs - activeMs, rounds);
-          passes++;
-          consumed += p.consumed;
-          fenced += p.fenced;
-          activeMs += p.ms;
-          if (p.consumed < backlog.messages || activeMs >= durationMs) break;
-          await api.rewind(group, backlog.topic.name);
-        }
-        return { consumed, fenced, passes, activeMs, rounds: summarize(rounds) };
-      });
-      const v = m.value;
-      const notes = [`${v.consumed} messages in ${v.passes} pass(es) over the ${backlog.messages}-message backlog, ${(v.activeMs / 1000).toFixed(2)} s draining`];
-      if (v.fenced > 0) notes.push(`${v.fenced} commits refused by a rebalance`);
-      return {
-        rate: v.consumed / (Math.max(1, v.activeMs) / 1000),
-        latency: { p50Ms: v.rounds.p50Ms, p99Ms: v.rounds.p99Ms, maxMs: v.rounds.maxMs, per: `pull(${PULL_MAX})+commit round` },
-        count: v.consumed,
-        cpu: m.cpu,
-        db: m.db,
-        loop: m.loop,
-        profile: m.profile,
-        notes,
-      };
-    } finally {
-      client.close();
-    }
+    const m = await measure(env.measureEnv, id, broker, async () => {
+      const rounds: number[] = [];
+      let consumed = 0;
+      let redelivered = 0;
+      let activeMs = 0;
+      let passes = 0;
+      while (passes < MAX_PASSES && activeMs < durationMs) {
+        const p = await pass(durationMs - activeMs, rounds);
+        passes++;
+        consumed += p.consumed;
+        redelivered += p.redelivered;
+        activeMs += p.ms;
+        if (p.consumed < backlog.messages || activeMs >= durationMs) break;
+        await api.rewind(group, backlog.topic.name);
+      }
+      return { consumed, redelivered, passes, activeMs, rounds: summarize(rounds) };
+    });
+    const v = m.value;
+    const notes = [`${v.consumed} messages in ${v.passes} pass(es) over the ${backlog.messages}-message backlog, ${(v.activeMs / 1000).toFixed(2)} s draining`];
+    if (v.redelivered > 0) notes.push(`${v.redelivered} messages handled again after a queue moved while the consumers joined`);
+    return {
+      rate: v.consumed / (Math.max(1, v.activeMs) / 1000),
+      latency: { p50Ms: v.rounds.p50Ms, p99Ms: v.rounds.p99Ms, maxMs: v.rounds.maxMs, per: `pull(${PULL_MAX})` },
+      count: v.consumed,
+      cpu: m.cpu,
+      db: m.db,
+      loop: m.loop,
+      profile: m.profile,
+      notes,
+    };
   });
 }

@@ -285,6 +285,11 @@ export class Consumer<Body = unknown> {
         continue;
       }
       if (this.member !== member || this.state !== 'running') continue;
+      if (!Array.isArray(answer?.messages) || !Array.isArray(answer.positions)) {
+        this.emitError(new TablemqError('BAD_ANSWER', 'a pull answer without messages and positions'));
+        await sleep(PULL_ERROR_PAUSE_MS, signal);
+        continue;
+      }
       const { chunks, lost } = this.tracker.accept(answer, snapshot, named.map((p) => p.queueId));
       this.fence(lost.map((queueId) => ({ queueId })));
       this.seeGeneration(answer.generation);
