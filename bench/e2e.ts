@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { Consumer } from '../client';
 import { producePath, type TablemqApi } from './api';
-import { expectStatus, JsonClient } from './http-client';
+import { BENCH_ADMIN_TOKEN, expectStatus, JsonClient } from './http-client';
 import { measure } from './measure';
 import { errorMessage, GRACE_MS, sleep, withTimeout } from './peers/common';
 import type { ScenarioResult } from './results';
@@ -47,6 +47,7 @@ export function runE2e(env: ScenarioEnv, api: TablemqApi): Promise<ScenarioResul
     let onMessages: (messages: { body: unknown }[], now: number) => void = () => undefined;
     const consumer = new Consumer({
       brokers: [`http://127.0.0.1:${broker.port}`],
+      token: BENCH_ADMIN_TOKEN,
       group: topic,
       name: 'e2e-0',
       maxMessages: PULL_MAX,

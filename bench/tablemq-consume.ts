@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { Consumer } from '../client';
 import { producePath, TablemqApi, type TopicInfo } from './api';
-import { expectStatus, JsonClient } from './http-client';
+import { BENCH_ADMIN_TOKEN, expectStatus, JsonClient } from './http-client';
 import { measure } from './measure';
 import { GRACE_MS, withTimeout } from './peers/common';
 import { closedLoop } from './peers/load';
@@ -106,6 +106,7 @@ export function runDrain(env: ScenarioEnv, api: TablemqApi, backlog: Backlog, gr
         (_, i) =>
           new Consumer({
             brokers: [url],
+            token: BENCH_ADMIN_TOKEN,
             group,
             name: `${group}-${i}`,
             maxMessages: PULL_MAX,

@@ -6,7 +6,7 @@
  */
 import { Producer } from '../client';
 import { producePath } from './api';
-import { expectStatus, JsonClient } from './http-client';
+import { BENCH_ADMIN_TOKEN, expectStatus, JsonClient } from './http-client';
 import { measure, perStatement } from './measure';
 import { makePayload, maxMessagesPerScenario } from './peers/common';
 import { closedLoop } from './peers/load';
@@ -32,7 +32,7 @@ export function produceBody(messageBytes: number, perRequest: number): Buffer {
 /** One closed-loop call: a request of `perRequest` messages, or one `enqueue`; and what closes it. */
 function produceCall(env: ScenarioEnv, spec: ProduceSpec, port: number): { call: () => Promise<void>; close: () => Promise<void> } {
   if (spec.viaEnqueue) {
-    const producer = new Producer({ brokers: [`http://127.0.0.1:${port}`] });
+    const producer = new Producer({ brokers: [`http://127.0.0.1:${port}`], token: BENCH_ADMIN_TOKEN });
     const message = { body: makePayload(env.opts.messageBytes) };
     return {
       call: async () => {

@@ -24,6 +24,8 @@ export interface ConsumerOptions<Body = unknown> extends TransportOptions {
   concurrency?: number;
   /** Messages per pull. Default 100. */
   maxMessages?: number;
+  /** Bytes of message bodies per pull (the broker caps it; at least one message comes). Default: the broker's. */
+  maxBytes?: number;
   /** Long-poll wait of a pull. Default 20 s (the broker caps it at pullMaxWaitMs). */
   waitMs?: number;
   /** How often processed offsets are committed. Default 200 ms. */
@@ -273,7 +275,7 @@ export class Consumer<Body = unknown> {
       const snapshot = this.tracker.snapshot();
       let answer: PullAnswer;
       try {
-        const body = JSON.stringify({ max, waitMs, positions: named });
+        const body = JSON.stringify({ max, waitMs, ...(this.options.maxBytes === undefined ? {} : { maxBytes: this.options.maxBytes }), positions: named });
         answer = await this.transport.call<PullAnswer>('POST', `${this.base}/${member.consumerId}/pull`, body, { signal, extraTimeoutMs: waitMs });
       } catch (err) {
         if (this.state !== 'running') break;
