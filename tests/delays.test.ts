@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { waitFor } from './helpers/jobs';
 import { createGroup, createTopic, joinGroup, startTestBroker, uniqueName, type Pulled, type TestBroker, type TestConsumer } from './helpers/broker';
 
 let t: TestBroker;
@@ -111,23 +112,30 @@ describe('a scheduled message that cannot be delivered', () => {
         assert.equal(res.status, 200, JSON.stringify(res.body));
       }
     };
-    // Scheduled while writable; every queue of the topic stops taking writes before it is due.
-    assert.equal((await t.api.post(`/api/v1/topics/${poisoned.topic}/messages`, { messages: [{ body: 'stuck', delayMs: 300 }] })).status, 201);
+    // Scheduled while writable; every queue of the topic stops taking writes before it is due
+    // (a generous delay: the PATCH must land first even on a busy machine).
+    assert.equal((await t.api.post(`/api/v1/topics/${poisoned.topic}/messages`, { messages: [{ body: 'stuck', delayMs: 1500 }] })).status, 201);
     await setWritable(false);
-    assert.equal((await t.api.post(`/api/v1/topics/${healthy.topic}/messages`, { messages: [{ body: 'later', delayMs: 600 }] })).status, 201);
-
-    const got = await receive(healthy.consumer, 1, 10_000);
-    assert.deepEqual(got.map((m) => m.body), ['later'], 'the other topic is delivered while the poisoned row waits');
-
-    const scheduled = await t.api.get('/api/v1/admin/scheduled');
-    assert.equal(scheduled.status, 200);
-    const entry = scheduled.body.topics.find((x: { topic: string }) => x.topic === poisoned.topic);
-    assert.ok(entry, JSON.stringify(scheduled.body));
+    const entry = await waitFor(
+      'the poisoned message to be postponed',
+      async () => {
+        const scheduled = await t.api.get('/api/v1/admin/scheduled');
+        assert.equal(scheduled.status, 200);
+        const found = scheduled.body.topics.find((x: { topic: string }) => x.topic === poisoned.topic);
+        return found?.postponed >= 1 ? found : undefined;
+      },
+      10_000,
+    );
     assert.equal(entry.waiting, 1);
-    assert.equal(entry.postponed, 1);
     assert.ok(entry.maxAttempts >= 1);
     assert.match(entry.lastError, /NO_WRITABLE_QUEUE/);
     assert.ok(Date.parse(entry.nextAttemptAt) > Date.now() - 1000);
+
+    // Due while the poisoned row sits in the schedule: delivered all the same.
+    assert.equal((await t.api.post(`/api/v1/topics/${healthy.topic}/messages`, { messages: [{ body: 'later', delayMs: 100 }] })).status, 201);
+    const got = await receive(healthy.consumer, 1, 10_000);
+    assert.deepEqual(got.map((m) => m.body), ['later'], 'the other topic is delivered while the poisoned row waits');
+
     const metrics = (await t.api.get('/metrics')).body as string;
     assert.match(metrics, new RegExp(`tablemq_scheduled_postponed_total\\{topic="${poisoned.topic}"\\} [1-9]`));
 
