@@ -2,31 +2,17 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { after, describe, test } from 'node:test';
-import winston from 'winston';
 import { ConfigError } from '../shared/config';
 import { startBroker, type Broker } from '../broker/server';
 import { apiClient, TEST_ADMIN_TOKEN, testConfig } from './helpers/broker';
+import { capturingLogger } from './helpers/log';
 import { freshDatabase, sqlClient } from './helpers/db';
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
-
-/** A logger that keeps every line it writes, at the most verbose level, so a test can search them. */
-function capturingLogger() {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  });
-  const logger = winston.createLogger({ level: 'silly', format: winston.format.json(), transports: [new winston.transports.Stream({ stream: sink })] });
-  return { logger, text: () => lines.join('') };
-}
 
 async function scratch() {
   const dir = await mkdtemp(path.join(tmpdir(), 'tmq-bootstrap-'));

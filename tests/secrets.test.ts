@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import mysql from 'mysql2/promise';
-import winston from 'winston';
 import { parseMysqlUrl } from '../shared/config';
 import { createMetadataDb } from '../shared/db/metadata-db';
 import { SecretBox } from '../shared/secrets/secret-box';
 import { migrationSource } from '../migrations';
 import { startBroker } from '../broker/server';
 import { apiClient, createTopic, produce, startTestBroker, testConfig, uniqueName, type TestBroker } from './helpers/broker';
+import { capturingLogger } from './helpers/log';
 import { freshDatabase, MYSQL, sqlClient } from './helpers/db';
 import { startTestJobs } from './helpers/jobs';
 
@@ -32,17 +31,6 @@ async function passwordUser(database: string) {
       await c.end();
     },
   };
-}
-
-function capturingLogger() {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  });
-  return { logger: winston.createLogger({ level: 'info', format: winston.format.json(), transports: [new winston.transports.Stream({ stream: sink })] }), lines };
 }
 
 let t: TestBroker;

@@ -126,22 +126,20 @@ export async function revokeToken(ctx: BrokerContext, name: string, tokenId: num
   return { app: name, tokenId, revoked: true };
 }
 
-export async function grant(ctx: BrokerContext, name: string, body: GrantBody, actor: string) {
-  const added = await changeApps(ctx, async (trx) => {
+/** Grants (`add`) or revokes (`remove`) one permission; doing it twice is harmless (`changed` false, no audit row). */
+async function changeGrant(ctx: BrokerContext, name: string, body: GrantBody, actor: string, change: 'add' | 'remove'): Promise<boolean> {
+  return changeApps(ctx, async (trx) => {
     const app = await requireApp(trx, name);
-    const isNew = await insertGrant(trx, app.id, storedGrant(body));
-    if (isNew) await writeAudit(trx, { actor, action: 'app.grant', target: `app:${name}`, detail: body });
-    return isNew;
+    const changed = change === 'add' ? await insertGrant(trx, app.id, storedGrant(body)) : await deleteGrant(trx, app.id, storedGrant(body));
+    if (changed) await writeAudit(trx, { actor, action: change === 'add' ? 'app.grant' : 'app.revoke-grant', target: `app:${name}`, detail: body });
+    return changed;
   });
-  return { app: name, grant: grantBody(storedGrant(body)), added };
+}
+
+export async function grant(ctx: BrokerContext, name: string, body: GrantBody, actor: string) {
+  return { app: name, grant: grantBody(storedGrant(body)), added: await changeGrant(ctx, name, body, actor, 'add') };
 }
 
 export async function revokeGrant(ctx: BrokerContext, name: string, body: GrantBody, actor: string) {
-  const removed = await changeApps(ctx, async (trx) => {
-    const app = await requireApp(trx, name);
-    const existed = await deleteGrant(trx, app.id, storedGrant(body));
-    if (existed) await writeAudit(trx, { actor, action: 'app.revoke-grant', target: `app:${name}`, detail: body });
-    return existed;
-  });
-  return { app: name, grant: grantBody(storedGrant(body)), removed };
+  return { app: name, grant: grantBody(storedGrant(body)), removed: await changeGrant(ctx, name, body, actor, 'remove') };
 }
