@@ -20,7 +20,7 @@ export interface QueueView {
 }
 
 /**
- * The broker's in-memory copy of topics, queues and nodes (DESIGN.md section 7). Produce and pull
+ * The broker's in-memory copy of topics, queues and nodes (docs/architecture.md, "Stores"). Produce and pull
  * read from here, not from the metadata DB. It reloads every `refreshMs`, right after this
  * broker's own admin changes, and on a miss (a topic made through another broker). When the
  * metadata DB is down the last good copy keeps serving.

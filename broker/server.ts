@@ -48,9 +48,6 @@ export interface Broker {
   stop(): Promise<void>;
 }
 
-/** Moved to shared/ (portal-jobs prepares the metadata DB the same way); re-exported for callers here. */
-export { prepareMetadata };
-
 /** Every route of the HTTP API: the express app and /api/v1/openapi.json are both built from this. */
 export function apiRoutes(ctx: BrokerContext, isReady: () => Promise<boolean>): ApiRoute[] {
   const routes: ApiRoute[] = [];

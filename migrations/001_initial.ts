@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-/** The metadata schema (DESIGN.md section 2). Append-only: later changes go in new migrations. */
+/** The metadata schema (docs/architecture.md, "Stores"). Append-only: later changes go in new migrations. */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('db_node', (t) => {
     t.increments('id').primary();

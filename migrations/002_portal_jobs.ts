@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
 /**
- * portal-jobs bookkeeping (DESIGN.md section 8).
+ * portal-jobs bookkeeping (docs/architecture.md, "Processes").
  * - job_run.scheduled_for: the cron tick a scheduled run belongs to (NULL for a run started by
  *   hand). Unique per job, so a tick that two instances both saw runs once even if the second one
  *   gets the lease only after the first has finished and released it.

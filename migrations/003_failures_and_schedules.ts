@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
 /**
- * Failure handling and delayed delivery (DESIGN.md section 3, "Failures" and "Delays"):
+ * Failure handling and delayed delivery (docs/architecture.md, "Delivery semantics"):
  * - scheduled_message: messages waiting for their due time (producer delays, retries, and moves to
  *   a dead topic), moved into their target topic by the brokers' scheduler;
  * - failed_message: one row per (group, queue, message) a consumer reported failed, so reporting

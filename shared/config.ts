@@ -36,7 +36,7 @@ export interface Config {
   produceMaxPendingBytes: number;
   shutdownTimeoutMs: number;
   startupTimeoutMs: number;
-  // portal-jobs (DESIGN.md section 8)
+  // portal-jobs (docs/architecture.md, "Processes")
   jobsCleanHistoryEnabled: boolean;
   jobsCleanHistoryCron: string;
   jobsExpireConsumersEnabled: boolean;
@@ -259,7 +259,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const config = merged as Config;
   if (config.holeGraceMs < 2 * config.produceStatementTimeoutMs) {
     // The pull path skips a hole once it is older than the grace period; that is only safe
-    // when no insert that could fill it can still be running (section 3 of DESIGN.md).
+    // when no insert that could fill it can still be running (docs/architecture.md, "The in-flight gap").
     throw new ConfigError(
       `holeGraceMs (${envName('holeGraceMs')}): must be at least 2 × produceStatementTimeoutMs (${2 * config.produceStatementTimeoutMs})`,
     );

@@ -1,5 +1,5 @@
 /**
- * The in-flight gap (DESIGN.md section 3). Auto-increment ids are handed out before commit, so a
+ * The in-flight gap (docs/architecture.md, "The in-flight gap"). Auto-increment ids are handed out before commit, so a
  * reader can see id 11 while id 10 is still being written. The pull path therefore hands out only
  * the contiguous run of ids after a position, and passes a hole only once it is proven permanent:
  * the row after it is older than the grace period (by the node's clock) and a locking read of the

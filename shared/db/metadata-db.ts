@@ -60,9 +60,3 @@ export async function migrateLatest(db: MetadataDb, database: string, afterMigra
     await afterMigrate?.();
   });
 }
-
-/** True when every known migration has been applied (readiness). */
-export async function migrationsDone(db: MetadataDb): Promise<boolean> {
-  const [, pending] = (await db.migrate.list({ migrationSource })) as [unknown[], unknown[]];
-  return pending.length === 0;
-}

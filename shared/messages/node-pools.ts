@@ -17,7 +17,7 @@ export interface NodeConnection {
 
 interface NodePoolOptions {
   poolSize: number;
-  /** Upper bound on any statement's run time on a message node; see DESIGN.md section 3. */
+  /** Upper bound on any statement's run time on a message node; see docs/architecture.md, "The in-flight gap". */
   statementTimeoutMs: number;
   logger: Logger;
   /** Opens the stored passwords of the targets. */

@@ -59,11 +59,6 @@ export async function findGroupByName(db: Db, name: string): Promise<ConsumerGro
   return row && toGroup(row);
 }
 
-export async function findGroupById(db: Db, id: number): Promise<ConsumerGroup | undefined> {
-  const row: GroupRecord | undefined = await db('consumer_group').where({ id }).first();
-  return row && toGroup(row);
-}
-
 export async function listGroups(db: Db): Promise<ConsumerGroup[]> {
   const rows: GroupRecord[] = await db('consumer_group').select('*').orderBy('id');
   return rows.map(toGroup);

@@ -4,7 +4,7 @@ import { isDuplicate } from '../db/mysql-errors';
 type Db = Knex | Knex.Transaction;
 
 /*
- * job_lease and job_run (DESIGN.md section 8). Every time comparison uses the metadata DB's clock
+ * job_lease and job_run (docs/architecture.md, "Processes"). Every time comparison uses the metadata DB's clock
  * (NOW(3)), so portal-jobs instances with skewed clocks still agree on who holds a lease.
  */
 

@@ -53,7 +53,7 @@ export interface WriterLimits {
 }
 
 /**
- * Group commit for one db node (DESIGN.md section 6). A commit costs an fsync of the node's redo
+ * Group commit for one db node (docs/architecture.md, "Group commit"). A commit costs an fsync of the node's redo
  * log whatever the number of tables it touches, and every statement a round trip with socket
  * writes on both sides; so requests for ANY queue of the node that arrive while a write is in
  * flight wait in `pending` and go out together: one transaction, one multi-row INSERT per queue,

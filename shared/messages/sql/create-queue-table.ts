@@ -2,7 +2,7 @@ import type { Pool } from 'mysql2/promise';
 import { quotedTable } from '../queue-table';
 
 /**
- * One table per queue (DESIGN.md section 2). created_at is the database server's clock at
+ * One table per queue (docs/architecture.md, "Stores"). created_at is the database server's clock at
  * statement start: the pull path judges the age of an id hole by it, never by a broker clock.
  */
 export function createQueueTableSql(tableName: string): string {
