@@ -30,7 +30,7 @@ export interface BrokerContext {
   ownership: OwnershipHints;
   /** Reads started for consumers' next pulls (keyed "group:consumer"). */
   prefetches: Prefetches<Reading>;
-  /** Long-polls waiting here, so that a leave ends them at once. */
+  /** Where long-polls wait: one shared watch for new rows per broker (not a poll per pull); a leave ends them at once. */
   waitingPulls: WaitingPulls;
   /** Queue reads in flight, shared by pulls that ask the same. */
   sharedReads: SharedReads;

@@ -143,6 +143,8 @@ export async function startBroker(config: Config, logger: Logger = createLogger(
   const catalog = new Catalog(db, logger, config.metadataRefreshMs);
   const closing = new AbortController();
   const metrics = new Metrics();
+  const signals = new QueueSignals();
+  const waitingPulls = new WaitingPulls({ db, nodes, catalog, signals, logger, config });
   const ctx: BrokerContext = {
     config,
     logger,
@@ -151,10 +153,10 @@ export async function startBroker(config: Config, logger: Logger = createLogger(
     secrets,
     auth: new Authenticator(db, config),
     catalog,
-    signals: new QueueSignals(),
+    signals,
     ownership: new OwnershipHints(),
     prefetches: prefetchesFor(config),
-    waitingPulls: new WaitingPulls(),
+    waitingPulls,
     sharedReads: new SharedReads(),
     rotation: new Rotation(),
     closing: closing.signal,
@@ -189,6 +191,7 @@ export async function startBroker(config: Config, logger: Logger = createLogger(
       await Promise.race([closed, timeout]);
       server.closeAllConnections();
       await scheduler.stop();
+      waitingPulls.stop();
       catalog.stop();
       ctx.logLevel.stop();
       await nodes.closeAll();

@@ -3,7 +3,7 @@ import { consumerStateForPull } from '../../shared/metadata/offsets';
 import type { BrokerContext } from '../context';
 import { fits, readAhead, readSources, sourcesOf, type PullBounds, type Reading } from './fair-read';
 import { expired, requireGroupForConsumers } from './membership';
-import { consumerKey } from './waiting-pulls';
+import { consumerKey, heartbeatRefreshMs } from './waiting-pulls';
 
 export interface PullRequest {
   max?: number;
@@ -12,22 +12,6 @@ export interface PullRequest {
   waitMs?: number;
   /** Read after these ids instead of the committed offsets (pipelining); never behind the commit. */
   positions?: { queueId: number; offset: number }[];
-}
-
-function waitForMessages(ctx: BrokerContext, waiter: string, queueIds: number[], ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      unsubscribe();
-      unregister();
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    const unsubscribe = ctx.signals.onAppend(queueIds, done);
-    const unregister = ctx.waitingPulls.add(waiter, done);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 const COMMA = Buffer.from(',');
@@ -44,10 +28,8 @@ const COMMA = Buffer.from(',');
  */
 export async function pull(ctx: BrokerContext, groupName: string, consumerId: number, req: PullRequest, signal: AbortSignal): Promise<Buffer[]> {
   const group = await requireGroupForConsumers(ctx, groupName);
-  const { sessionTimeoutMs, heartbeatIntervalMs } = ctx.config;
-  // A pull (and every round of its long-poll) counts as a heartbeat, but the row is rewritten at
-  // most about once a second.
-  const refreshAfterMs = Math.min(1000, heartbeatIntervalMs);
+  const { sessionTimeoutMs } = ctx.config;
+  const refreshAfterMs = heartbeatRefreshMs(ctx.config);
   const max = Math.min(req.max ?? ctx.config.pullDefaultMax, ctx.config.pullMaxMessages);
   const bounds: PullBounds = { max, maxBytes: Math.min(req.maxBytes ?? ctx.config.pullMaxBytes, ctx.config.pullMaxBytes) };
   const deadline = Date.now() + Math.min(req.waitMs ?? 0, ctx.config.pullMaxWaitMs);
@@ -115,6 +97,8 @@ export async function pull(ctx: BrokerContext, groupName: string, consumerId: nu
     }
     // Only filtered rows so far: read on at once from the new positions.
     if (skippedOnly) continue;
-    await waitForMessages(ctx, key, owned.map((o) => o.queueId), Math.min(remaining, ctx.config.pullPollIntervalMs), signal);
+    const readUpTo = new Map(sources.map((s) => [s.view.queue.id, Math.max(s.from, positions.get(s.view.queue.id) ?? 0)]));
+    const pausedGroup = (await ctx.catalog.group(group.name))?.paused ? group.name : undefined;
+    await ctx.waitingPulls.wait({ key, consumerId, readUpTo, generation, pausedGroup, ms: remaining, signal });
   }
 }

@@ -94,3 +94,24 @@ export async function deleteExpiredConsumers(db: Db, groupId: number, timeoutMs:
   if (ids.length > 0) await db('consumer').whereIn('id', ids).delete();
   return ids;
 }
+
+/** Keeps several live consumers alive in one statement (expired ones stay expired). */
+export async function touchConsumers(db: Db, consumerIds: readonly number[], timeoutMs: number): Promise<void> {
+  if (consumerIds.length === 0) return;
+  await db('consumer').whereIn('id', consumerIds).where(aliveSql(db, timeoutMs)).update({ heartbeat_at: db.raw('NOW(3)') });
+}
+
+/**
+ * For each given consumer that still exists: whether it is alive, and its group's generation. One
+ * statement, whatever the number of consumers.
+ */
+export async function consumerStates(db: Db, consumerIds: readonly number[], timeoutMs: number): Promise<Map<number, { alive: boolean; generation: number }>> {
+  const out = new Map<number, { alive: boolean; generation: number }>();
+  if (consumerIds.length === 0) return out;
+  const rows: { id: number | string; alive: number; generation: number | string }[] = await db('consumer as c')
+    .join('consumer_group as g', 'g.id', 'c.consumer_group_id')
+    .whereIn('c.id', consumerIds)
+    .select('c.id', db.raw(`(${aliveSql(db, timeoutMs).toQuery()}) AS alive`), 'g.generation');
+  for (const r of rows) out.set(Number(r.id), { alive: Boolean(Number(r.alive)), generation: Number(r.generation) });
+  return out;
+}
