@@ -30,6 +30,8 @@ export interface BenchOptions {
   /** CPU-profile the broker child during each broker scenario. */
   profile: boolean;
   outDir: string;
+  /** Run only the scale scenario (bench/scale.ts); reduced size with --quick. */
+  scale: boolean;
 }
 
 const USAGE = `usage: npm run bench -- [flags]
@@ -45,7 +47,9 @@ const USAGE = `usage: npm run bench -- [flags]
   --only g1,g2          run only these groups: ${SCENARIO_GROUPS.join(', ')}
                         (consume includes the raw SELECT baseline; baselines = the raw INSERTs)
   --profile             CPU-profile the broker during each broker scenario (slows it a little)
-  --out DIR             where the JSON report goes (default bench-results)`;
+  --out DIR             where the JSON report goes (default bench-results)
+  --scale               run only the scale scenario (200 topics, 20 groups, 500 consumers on 2 brokers;
+                        with --quick a tenth of that): rebalance latency, idle and loaded CPU, lag, RSS`;
 
 function positiveInt(value: string | undefined, fallback: number, flag: string): number {
   if (value === undefined) return fallback;
@@ -77,6 +81,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       only: { type: 'string' },
       profile: { type: 'boolean', default: false },
       out: { type: 'string' },
+      scale: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -109,5 +114,6 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     only: only as ScenarioGroup[],
     profile: values.profile,
     outDir: values.out ?? 'bench-results',
+    scale: values.scale,
   };
 }

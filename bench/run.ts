@@ -22,6 +22,7 @@ import type { BenchReport } from './results';
 import { progress } from './scenario';
 import { runPeers, runSuite } from './suite';
 import { Teardown } from './teardown';
+import { FULL_SCALE, QUICK_SCALE, formatScale, runScale, type ScaleSize } from './scale';
 
 async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2));
@@ -35,6 +36,8 @@ async function main(): Promise<number> {
     progress('interrupted: cleaning up');
     void teardown.run().finally(() => process.exit(130));
   });
+
+  if (opts.scale) return scaleMain(opts.quick ? QUICK_SCALE : FULL_SCALE, outDir, stamp, teardown);
 
   const errors: string[] = [];
   const busyBeforeStartCores = await machineBusyCores(1000);
@@ -89,6 +92,30 @@ async function main(): Promise<number> {
     errors.push(errorMessage(err));
     errors.push(...(await teardown.run()));
     console.error(`bench: harness failed:\n  ${errors.join('\n  ')}`);
+    return 1;
+  }
+}
+
+/** `--scale`: the scale scenario alone, its table and its JSON report. */
+async function scaleMain(size: ScaleSize, outDir: string, stamp: string, teardown: Teardown): Promise<number> {
+  try {
+    const admin = await adminConnection();
+    teardown.defer('close the admin connection', () => admin.end());
+    const database = benchDatabaseName();
+    await createDatabase(admin, database);
+    teardown.defer(`drop database ${database}`, () => dropDatabase(admin, database));
+    const facts = await serverFacts(admin);
+    const report = await runScale(size, admin, database, findPidByName(['mariadbd', 'mysqld']));
+    const errors = await teardown.run();
+    console.log(formatScale(report));
+    mkdirSync(outDir, { recursive: true });
+    const file = path.join(outDir, `scale-${stamp}.json`);
+    writeFileSync(file, JSON.stringify({ ...report, machine: machineInfo(facts), errors }, null, 2) + '\n');
+    console.log(`\nJSON report: ${path.relative(process.cwd(), file)}`);
+    return errors.length > 0 ? 1 : 0;
+  } catch (err) {
+    const errors = await teardown.run();
+    console.error(`bench --scale failed:\n  ${[errorMessage(err), ...errors].join('\n  ')}`);
     return 1;
   }
 }
