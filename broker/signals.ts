@@ -9,6 +9,9 @@ export class QueueSignals {
   private readonly maxIds = new Map<number, number>();
   private readonly endsSeen = new Map<number, number>();
   private readonly largestRows = new Map<number, number>();
+  /** Counts announcements; each queue keeps the count of its latest one (see appendedSince). */
+  private announcements = 0;
+  private readonly lastAnnouncement = new Map<number, number>();
 
   constructor() {
     // One listener per waiting pull: thousands of long-polls on a hot queue are expected.
@@ -17,7 +20,22 @@ export class QueueSignals {
 
   appended(queueId: number, lastId: number): void {
     this.seen(queueId, lastId);
+    this.lastAnnouncement.set(queueId, ++this.announcements);
     this.emitter.emit(String(queueId));
+  }
+
+  /** A mark to pass to appendedSince later. */
+  mark(): number {
+    return this.announcements;
+  }
+
+  /**
+   * Whether any of the queues got rows announced after `mark`: a pull that read between the two
+   * and then starts waiting would otherwise miss an announcement made before it listened.
+   */
+  appendedSince(queueIds: Iterable<number>, mark: number): boolean {
+    for (const id of queueIds) if ((this.lastAnnouncement.get(id) ?? 0) > mark) return true;
+    return false;
   }
 
   /** Records an id known to exist, so commits up to it need no MAX(id) query. */

@@ -41,6 +41,7 @@ export async function pull(ctx: BrokerContext, groupName: string, consumerId: nu
   // The group generation of the last round that found the consumer alive.
   let generation: number | undefined;
   for (;;) {
+    const heardSince = ctx.signals.mark();
     const prefetched = ctx.prefetches.take(key);
     const ahead = prefetched ?? readAhead(ctx, group, ctx.ownership.get(group.id, consumerId), positions, bounds);
     const state = await consumerStateForPull(ctx.db, { groupId: group.id, consumerId, sessionTimeoutMs, refreshAfterMs });
@@ -99,6 +100,6 @@ export async function pull(ctx: BrokerContext, groupName: string, consumerId: nu
     if (skippedOnly) continue;
     const readUpTo = new Map(sources.map((s) => [s.view.queue.id, Math.max(s.from, positions.get(s.view.queue.id) ?? 0)]));
     const pausedGroup = (await ctx.catalog.group(group.name))?.paused ? group.name : undefined;
-    await ctx.waitingPulls.wait({ key, consumerId, readUpTo, generation, pausedGroup, ms: remaining, signal });
+    await ctx.waitingPulls.wait({ key, consumerId, readUpTo, heardSince, generation, pausedGroup, ms: remaining, signal });
   }
 }

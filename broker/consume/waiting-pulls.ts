@@ -17,6 +17,8 @@ export interface PullWait {
   readUpTo: ReadonlyMap<number, number>;
   /** The group generation the pull's ownership check saw: a newer one (rebalance, offset reset) wakes the pull. */
   generation: number;
+  /** QueueSignals.mark() from before the pull's reads: rows announced since then wake it at once. */
+  heardSince: number;
   /** Set when the pull found its group paused (it read nothing): the group's name, whose resume wakes the pull. */
   pausedGroup?: string;
   ms: number;
@@ -87,7 +89,7 @@ export class WaitingPulls {
         this.waiters.delete(waiter);
         resolve();
       };
-      if (w.signal.aborted) return done();
+      if (w.signal.aborted || this.o.signals.appendedSince(w.readUpTo.keys(), w.heardSince)) return done();
       w.signal.addEventListener('abort', done, { once: true });
       this.waiters.add(waiter);
       this.schedule();
