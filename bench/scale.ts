@@ -12,10 +12,11 @@ import { parseMysqlUrl } from '../shared/config';
 import { createMetadataDb } from '../shared/db/metadata-db';
 import { createLogger } from '../shared/logger';
 import { BenchChild } from './child';
-import { JsonClient, expectStatus, type HttpAnswer } from './http-client';
+import { BENCH_ADMIN_TOKEN, JsonClient, expectStatus, type HttpAnswer } from './http-client';
 import { mysqlUrl, type AdminConnection } from './mariadb';
 import { processCpuSeconds } from './procfs';
 import { progress } from './scenario';
+import { brokerEnv } from './suite';
 import { summarize, type Summary } from './stats';
 
 export interface ScaleSize {
@@ -102,7 +103,7 @@ interface Member {
 
 /** A GET or DELETE (admin and leave calls: few, not worth a pool of their own). */
 async function call(port: number, method: 'GET' | 'DELETE', path: string): Promise<HttpAnswer> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method });
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` } });
   return { status: res.status, text: await res.text() };
 }
 
@@ -113,7 +114,7 @@ async function timed(work: () => Promise<void>): Promise<number> {
 }
 
 export async function runScale(size: ScaleSize, admin: AdminConnection, database: string, dbPid: number | undefined): Promise<ScaleReport> {
-  const env: NodeJS.ProcessEnv = { ...process.env, TABLEMQ_MYSQL_URL: mysqlUrl(database), TABLEMQ_PORT: '0', TABLEMQ_HOST: '127.0.0.1' };
+  const env = brokerEnv(database); // one for both: they share the secret key as well as the database
   const brokers: BenchChild[] = [];
   const clients: JsonClient[] = [];
   try {

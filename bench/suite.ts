@@ -35,7 +35,7 @@ export interface SuiteOutcome {
  * The broker's environment: TABLEMQ_* settings from the caller's environment pass through (so a run
  * can try e.g. TABLEMQ_PRODUCE_MAX_IN_FLIGHT_PER_NODE=4), except where the broker lives.
  */
-function brokerEnv(database: string): NodeJS.ProcessEnv {
+export function brokerEnv(database: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     // Auth on (the default) with a known admin token, and a secret key as in production (without
     // one the broker warns at start, and its warnings count in the report). TABLEMQ_AUTH=off passes through for an A/B.
