@@ -17,6 +17,15 @@ after(async () => {
   await t?.close();
 });
 
+/** A fresh topic of `queues` queues and a group that reads it from the start. */
+async function topicAndGroup(label: string, queues: number) {
+  const topic = uniqueName(label);
+  const group = uniqueName('g');
+  const created = await createTopic(t.api, topic, queues);
+  await createGroup(t.api, group, [topic]);
+  return { topic, group, created };
+}
+
 async function groupGeneration(group: string): Promise<number> {
   const res = await t.api.get(`/api/v1/admin/groups/${group}`);
   assert.equal(res.status, 200);
@@ -45,10 +54,7 @@ async function untilPullWaits(api: Api, timeoutMs = 5_000): Promise<void> {
 
 describe('generation: one value, the group generation', () => {
   test('register, heartbeat, pull and leave answer the same generation, even to a consumer whose queues did not move', async () => {
-    const topic = uniqueName('gen');
-    const group = uniqueName('g');
-    await createTopic(t.api, topic, 2);
-    await createGroup(t.api, group, [topic]);
+    const { group } = await topicAndGroup('gen', 2);
     const a = await joinGroup(t.api, group, 'a');
     assert.equal(a.registered.generation, await groupGeneration(group));
     // b takes one of a's two queues; the queue a keeps was assigned in the earlier generation.
@@ -95,10 +101,7 @@ describe('generation: one value, the group generation', () => {
 
 describe('commit: the queues still owned are committed, the others named', () => {
   test('a commit that lost some queues to a rebalance commits the rest and lists the lost ones as NOT_OWNED', async () => {
-    const topic = uniqueName('partial');
-    const group = uniqueName('g');
-    await createTopic(t.api, topic, 4);
-    await createGroup(t.api, group, [topic]);
+    const { topic, group } = await topicAndGroup('partial', 4);
     const a = await joinGroup(t.api, group, 'a');
     await produceSpread(t.api, topic, Array.from({ length: 40 }, (_, i) => ({ body: i })), 4);
     const batch = await a.pulled({ max: 100 });
@@ -182,10 +185,7 @@ describe('fail: only messages the consumer can have received', () => {
 
 describe('leave ends a waiting pull cleanly', () => {
   test('a pull waiting when its consumer leaves answers 200 with no messages, not 404', async () => {
-    const topic = uniqueName('leave');
-    const group = uniqueName('g');
-    await createTopic(t.api, topic, 1);
-    await createGroup(t.api, group, [topic]);
+    const { group } = await topicAndGroup('leave', 1);
     const c = await joinGroup(t.api, group, 'c');
     const started = Date.now();
     const waiting = c.pull({ waitMs: 20_000 });
@@ -204,10 +204,7 @@ describe('leave ends a waiting pull cleanly', () => {
     const other = await startBroker(testConfig(t.database.url, { pullPollIntervalMs: 100 }), createLogger('error', 'second-broker'));
     try {
       const api2 = apiClient(`http://127.0.0.1:${other.port}`);
-      const topic = uniqueName('leave2');
-      const group = uniqueName('g');
-      await createTopic(t.api, topic, 1);
-      await createGroup(t.api, group, [topic]);
+      const { group } = await topicAndGroup('leave2', 1);
       const c = await joinGroup(t.api, group, 'c');
       const waiting = api2.post(`/api/v1/groups/${group}/consumers/${c.consumerId}/pull`, { waitMs: 20_000 });
       await untilPullWaits(api2);
@@ -227,10 +224,7 @@ describe('pull answers bounded in bytes', () => {
   const jsonBytes = (messages: unknown[]) => messages.reduce((n: number, m) => n + Buffer.byteLength(JSON.stringify(m)), 0);
 
   test('a pull hands out at most maxBytes of messages, and one message however large, so no queue stalls', async () => {
-    const topic = uniqueName('bytes');
-    const group = uniqueName('g');
-    await createTopic(t.api, topic, 1);
-    await createGroup(t.api, group, [topic]);
+    const { topic, group } = await topicAndGroup('bytes', 1);
     const c = await joinGroup(t.api, group, 'c');
     const sent = await produce(t.api, topic, large(8));
     const two = await c.pulled({ max: 100, maxBytes: 25_000 });
@@ -248,10 +242,7 @@ describe('pull answers bounded in bytes', () => {
   });
 
   test('pullMaxBytes caps the request and is the default', async () => {
-    const topic = uniqueName('cap');
-    const group = uniqueName('g');
-    await createTopic(t.api, topic, 2);
-    await createGroup(t.api, group, [topic]);
+    const { topic, group } = await topicAndGroup('cap', 2);
     const c = await joinGroup(t.api, group, 'c');
     await produceSpread(t.api, topic, large(20), 2);
     for (const body of [{ max: 1000, maxBytes: 10_000_000 }, { max: 1000 }]) {
@@ -263,10 +254,7 @@ describe('pull answers bounded in bytes', () => {
   });
 
   test('the read ahead for the next pull is bounded by the same bytes', async () => {
-    const topic = uniqueName('prefetch');
-    const group = uniqueName('g');
-    await createTopic(t.api, topic, 1);
-    await createGroup(t.api, group, [topic]);
+    const { topic, group } = await topicAndGroup('prefetch', 1);
     await produce(t.api, topic, large(20));
     // A broker of its own, so that its gauge counts this consumer's read ahead only.
     const other = await startBroker(testConfig(t.database.url), createLogger('error', 'prefetch-broker'));
