@@ -97,7 +97,7 @@ export function serveBench(opts: AgentOptions): void {
   });
   // run.ts died or closed the channel: stop serving instead of lingering as an orphan.
   process.on('disconnect', () => {
-    shutdown().finally(() => process.exit(0));
+    void shutdown().finally(() => process.exit(0));
   });
   void send({ type: 'ready', port: opts.port, info: opts.info });
 }

@@ -42,9 +42,11 @@ function backoff(failures: number, min: number, max: number): number {
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an abort ends with the reason its caller gave
     if (signal?.aborted) return reject(signal.reason);
     const onAbort = () => {
       clearTimeout(timer);
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an abort ends with the reason its caller gave
       reject(signal!.reason);
     };
     const timer = setTimeout(() => {
@@ -147,11 +149,13 @@ export class Transport {
     } catch (err) {
       // The caller's own abort is final; a timeout or a broken connection is worth another broker.
       if (options.signal?.aborted) throw options.signal.reason;
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- an abort ends with the reason its caller gave
       throw new RetryableFailure(err, undefined);
     }
     const parsed = parseJson(text);
     if (res.ok) return parsed as T;
     if (RETRYABLE_STATUS.has(res.status)) {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- an abort ends with the reason its caller gave
       throw new RetryableFailure(errorFromAnswer(res.status, parsed, base), retryAfterMs(res.headers.get('retry-after')));
     }
     throw errorFromAnswer(res.status, parsed, base);

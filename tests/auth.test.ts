@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { createLogger } from '../shared/logger';
 import { startBroker } from '../broker/server';
 import { apiClient, createApp, createGroup, createTopic, joinGroup, produce, startTestBroker, testConfig, uniqueName, type Api, type ApiAnswer, type TestBroker } from './helpers/broker';
-import { waitFor } from './helpers/jobs';
+import { waitFor } from './helpers/wait';
 
 let t: TestBroker;
 let anonymous: Api;

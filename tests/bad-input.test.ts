@@ -34,7 +34,8 @@ function nested(levels: number): string {
 }
 
 describe('bad produce input gets its 4xx and writes nothing', () => {
-  const cases: [string, () => Promise<{ status: number; body: any }>, number, string][] = [ // any: error bodies are checked by assertError
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- error bodies are checked by assertError
+  const cases: [string, () => Promise<{ status: number; body: any }>, number, string][] = [
     ['schema violation (message without body)', () => t.api.post(`/api/v1/topics/${topic.name}/messages`, { messages: [{ body: 1 }, { key: 'k' }] }), 400, 'VALIDATION_FAILED'],
     ['empty message list', () => t.api.post(`/api/v1/topics/${topic.name}/messages`, { messages: [] }), 400, 'VALIDATION_FAILED'],
     ['headers that are not strings', () => t.api.post(`/api/v1/topics/${topic.name}/messages`, { messages: [{ body: 1, headers: { a: 1 } }] }), 400, 'VALIDATION_FAILED'],

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { Consumer, Producer, type ReceivedMessage } from '../client';
 import { createGroup, createTopic, startTestBroker, TEST_ADMIN_TOKEN, uniqueName, type TestBroker } from './helpers/broker';
 import { stopAfterEach } from './helpers/client';
-import { sleep, waitFor } from './helpers/jobs';
+import { sleep, waitFor } from './helpers/wait';
 
 let t: TestBroker;
 let url: string;
@@ -57,7 +57,7 @@ function childConsumer(group: string, name: string, onMessage: (m: { body: Keyed
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   track({ stop: async () => void child.kill('SIGKILL') });
-  createInterface({ input: child.stdout! }).on('line', (line) => onMessage(JSON.parse(line) as { body: Keyed }));
+  createInterface({ input: child.stdout }).on('line', (line) => onMessage(JSON.parse(line) as { body: Keyed }));
   const exited = new Promise((resolve) => child.once('exit', resolve));
   return { child, exited };
 }
@@ -131,7 +131,7 @@ describe('client consumer', () => {
       waitMs: 30_000,
       handler: () => undefined,
       fetch: (input, init) => {
-        const path = new URL(String(input)).pathname;
+        const path = new URL(input instanceof Request ? input.url : input).pathname;
         calls.push(`${init?.method} ${path.replace(/^\/api\/v1\/groups\/[^/]+/, '')}`);
         if (path.endsWith('/pull')) pulling();
         return fetch(input, init);
@@ -229,8 +229,8 @@ describe('the README client examples', () => {
     const child = spawn(process.execPath, ['--import', 'tsx', file], { env: { ...process.env, TABLEMQ_TOKEN: TEST_ADMIN_TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] });
     track({ stop: async () => void child.kill('SIGKILL') });
     let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve)).finally(() => rmSync(file, { force: true }));
     return { child, output: () => out, exited };
   }

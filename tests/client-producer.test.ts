@@ -6,7 +6,7 @@ import { createLogger } from '../shared/logger';
 import { apiClient, createGroup, createTopic, TEST_ADMIN_TOKEN, testConfig, uniqueName, type Api } from './helpers/broker';
 import { freshDatabase } from './helpers/db';
 import { stopAfterEach } from './helpers/client';
-import { waitFor } from './helpers/jobs';
+import { waitFor } from './helpers/wait';
 
 /** Two brokers on one metadata database, so one can be stopped while the other serves. */
 let db: Awaited<ReturnType<typeof freshDatabase>>;
@@ -128,7 +128,7 @@ describe('client producer', () => {
     const sent = outcomes.filter((o) => o.status === 'fulfilled');
     assert.ok(sent.length >= 1 && sent.length <= 8, `${sent.length} fit`);
     assert.equal(rejected.length, 40 - sent.length);
-    for (const r of rejected) assert.ok((r as PromiseRejectedResult).reason instanceof BufferFullError);
+    for (const r of rejected) assert.ok((r).reason instanceof BufferFullError);
   });
 
   test('a 4xx rejects only the messages it names; the rest of the batch is stored', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createGroup, createTopic, drain, joinGroup, produce, produceSpread, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
+import { waitFor } from './helpers/wait';
 
 let t: TestBroker;
 before(async () => {
@@ -10,7 +11,6 @@ after(async () => {
   await t?.close();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('pull and commit', () => {
   test('a consumer receives every message in id order per queue, and nothing again after committing', async () => {
@@ -179,7 +179,7 @@ describe('long-poll', () => {
     const c = await joinGroup(t.api, group, 'c1');
     const started = Date.now();
     const waiting = c.pulled({ waitMs: 5000 });
-    await sleep(500);
+    await waitFor('the pull to wait', async () => t.broker.ctx.waitingPulls.size > 0, 5_000, 5);
     const producedAt = Date.now();
     await produce(t.api, topic, [{ body: 'wake' }]);
     const got = await waiting;

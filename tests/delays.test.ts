@@ -72,7 +72,7 @@ describe('delayed delivery', () => {
     await t.api.post(`/api/v1/topics/${topic}/messages`, { messages: [{ body: 'early', delayMs: 300 }] });
     const [first] = await receive(consumer, 1, 2500);
     assert.equal(first?.body, 'early');
-    assert.ok(first!.receivedAt - started >= 300 && first!.receivedAt - started < 1500, `early arrived after ${first!.receivedAt - started} ms`);
+    assert.ok(first.receivedAt - started >= 300 && first.receivedAt - started < 1500, `early arrived after ${first.receivedAt - started} ms`);
   });
 
   test('a delayed produce is stored before it is answered, and deliverAt works too', async () => {

@@ -76,7 +76,7 @@ describe('clean-history', () => {
     assert.equal(run?.status, 'succeeded');
     assert.equal(run?.triggered_by, 'manual');
     assert.ok(run?.finished_at);
-    const detail = JSON.parse(run!.detail) as { counts: Record<string, number> };
+    const detail = JSON.parse(run.detail) as { counts: Record<string, number> };
     assert.equal(detail.counts.deleted, 22);
     assert.equal(detail.counts.unconsumedDeleted, 22);
 

@@ -4,7 +4,8 @@ import type { PortalJobs } from '../portal-jobs/app';
 import { JOBS } from '../portal-jobs/jobs';
 import { runJob } from '../portal-jobs/run-job';
 import { createGroup, createTopic, joinGroup, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
-import { sleep, startTestJobs, waitFor } from './helpers/jobs';
+import { startTestJobs } from './helpers/jobs';
+import { waitFor } from './helpers/wait';
 
 const SESSION_MS = 1_500;
 const EXPIRY_EVERY_MS = 1_000;
@@ -97,7 +98,8 @@ describe('expire-consumers', () => {
     const killedAt = Date.now();
     // The live consumer keeps heartbeating. It does so straight into the table: a heartbeat through
     // the broker would let the broker rebalance by itself, and this test is about the job.
-    const beat = setInterval(() => void t.sql.rows('UPDATE consumer SET heartbeat_at = NOW(3) WHERE id = ?', [live.consumerId]), 200);
+    let lastBeat: Promise<unknown> = Promise.resolve();
+    const beat = setInterval(() => (lastBeat = t.sql.rows('UPDATE consumer SET heartbeat_at = NOW(3) WHERE id = ?', [live.consumerId])), 200);
     try {
       await waitFor('the live consumer to own every queue', async () => {
         const now = await owners(group);
@@ -105,6 +107,7 @@ describe('expire-consumers', () => {
       }, SESSION_MS + EXPIRY_EVERY_MS + 3_000);
     } finally {
       clearInterval(beat);
+      await lastBeat;
     }
     const tookMs = Date.now() - killedAt;
     assert.ok(tookMs <= SESSION_MS + EXPIRY_EVERY_MS + 500, `took ${tookMs} ms`);
@@ -115,6 +118,5 @@ describe('expire-consumers', () => {
     assert.ok(runs.length >= 1);
     assert.ok(runs.every((r) => r.status === 'succeeded' && r.scheduled_for !== null && r.scheduled_for.getUTCMilliseconds() === 0));
     assert.ok(runs.every((r) => JSON.parse(r.detail).counts.expiredConsumers > 0), 'only runs that expired someone are written');
-    await sleep(50);
   });
 });

@@ -6,7 +6,8 @@ import { JOBS } from '../portal-jobs/jobs';
 import { acquireLease, LeaseLostError } from '../portal-jobs/lease';
 import { runJob } from '../portal-jobs/run-job';
 import { freshDatabase, sqlClient } from './helpers/db';
-import { sleep, startTestJobs, waitFor } from './helpers/jobs';
+import { startTestJobs } from './helpers/jobs';
+import { waitFor } from './helpers/wait';
 
 const LEASE_MS = 900;
 
@@ -44,16 +45,16 @@ describe('job leases', () => {
   test('a dead holder\'s lease is taken over only once it expires', async () => {
     assert.ok(await insertLeaseIfAbsent(a.ctx.db, 'lease-dead', 'dead-host:1:000000', LEASE_MS));
     assert.equal(await acquireLease(b.ctx, 'lease-dead'), undefined, 'still held');
-    await sleep(LEASE_MS + 100);
-    const taken = await acquireLease(b.ctx, 'lease-dead');
-    assert.ok(taken, 'expired: taken over');
+    const taken = await waitFor('the lease to expire and be taken over', () => acquireLease(b.ctx, 'lease-dead'), LEASE_MS * 3, 20);
     await taken.release();
   });
 
   test('a running job keeps its lease by renewing it, and stops when another instance took it over', async () => {
     const held = await acquireLease(a.ctx, 'lease-long');
     assert.ok(held);
-    await sleep(LEASE_MS * 2.5);
+    // Held across two of its own expiries: each renewal pushed expires_at on.
+    const firstExpiry = (await findLease(a.ctx.db, 'lease-long'))!.expiresAt.getTime();
+    await waitFor('two renewals', async () => (await findLease(a.ctx.db, 'lease-long'))!.expiresAt.getTime() >= firstExpiry + 2 * LEASE_MS * 0.9, LEASE_MS * 5, 20);
     assert.equal(held.signal.aborted, false);
     assert.equal(await acquireLease(b.ctx, 'lease-long'), undefined, 'renewed past its first expiry');
     await sql.rows("UPDATE job_lease SET holder = 'intruder' WHERE job = 'lease-long'");
@@ -100,14 +101,17 @@ describe('one run per tick across instances', () => {
     );
     assert.equal(row?.status, 'failed');
     assert.ok(row?.finished_at);
-    assert.match(row!.detail, /abandoned/);
+    assert.match(row.detail, /abandoned/);
   });
 
   test('two instances scheduled together run each tick exactly once', async () => {
     await sql.rows("DELETE FROM job_run WHERE job = 'clean-history'");
     a.scheduler.start();
     b.scheduler.start();
-    await sleep(4_300);
+    await waitFor('four scheduled ticks', async () => {
+      const [row] = await sql.rows<{ ticks: number }>("SELECT COUNT(DISTINCT scheduled_for) AS ticks FROM job_run WHERE job = 'expire-consumers' AND triggered_by = 'schedule' AND status <> 'running'");
+      return Number(row?.ticks) >= 4;
+    }, 15_000, 50);
     await Promise.all([a.scheduler.stop(), b.scheduler.stop()]);
     const ticks = await sql.rows<{ scheduled_for: Date; runs: number; holders: number }>(
       "SELECT scheduled_for, COUNT(*) AS runs, COUNT(DISTINCT holder) AS holders FROM job_run WHERE job = 'clean-history' AND triggered_by = 'schedule' GROUP BY scheduled_for",

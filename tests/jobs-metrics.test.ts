@@ -4,7 +4,8 @@ import type { PortalJobs } from '../portal-jobs/app';
 import { insertLeaseIfAbsent } from '../shared/metadata/jobs';
 import { apiClient } from './helpers/broker';
 import { freshDatabase } from './helpers/db';
-import { childEnv, spawnTs, startTestJobs, waitFor } from './helpers/jobs';
+import { childEnv, spawnTs, startTestJobs } from './helpers/jobs';
+import { waitFor } from './helpers/wait';
 import { sampleSum, scrape } from './helpers/metrics';
 
 let database: Awaited<ReturnType<typeof freshDatabase>>;

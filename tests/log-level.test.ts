@@ -5,7 +5,7 @@ import winston from 'winston';
 import { startBroker, type Broker } from '../broker/server';
 import { apiClient, createTopic, produce, testConfig, type Api } from './helpers/broker';
 import { freshDatabase, sqlClient } from './helpers/db';
-import { waitFor } from './helpers/jobs';
+import { waitFor } from './helpers/wait';
 
 /** A broker whose JSON log lines land in `lines`, at level info to begin with. */
 let broker: Broker;

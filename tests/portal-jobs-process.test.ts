@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { insertLeaseIfAbsent } from '../shared/metadata/jobs';
 import { apiClient, createTopic, produce, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
 import { freshDatabase } from './helpers/db';
-import { childEnv, spawnTs, waitFor, type Child } from './helpers/jobs';
+import { childEnv, spawnTs, type Child } from './helpers/jobs';
+import { waitFor } from './helpers/wait';
 
 /*
  * portal-jobs as operators run it: real processes started with TABLEMQ_* environment variables.
@@ -60,7 +61,7 @@ describe('portal-jobs run <job>', () => {
     assert.deepEqual(left.map((r) => Number(r.id)), range(7, 10));
     const [run] = await t.sql.rows<RunRow>("SELECT * FROM job_run WHERE job = 'clean-history' ORDER BY id DESC LIMIT 1");
     assert.equal(run?.status, 'succeeded');
-    const counts = (JSON.parse(run!.detail!) as { counts: Record<string, number> }).counts;
+    const counts = (JSON.parse(run.detail!) as { counts: Record<string, number> }).counts;
     assert.equal(counts.deleted, 6);
     assert.equal(counts.batches, 3);
     assert.match(child.stdout(), /"message":"job run succeeded"/);
@@ -80,7 +81,7 @@ describe('portal-jobs run <job>', () => {
     assert.equal(await quiet.exited, 0, quiet.stderr());
     const [run] = await t.sql.rows<RunRow>("SELECT * FROM job_run WHERE job = 'expire-consumers' ORDER BY id DESC LIMIT 1");
     assert.equal(run?.status, 'succeeded');
-    assert.equal((JSON.parse(run!.detail!) as { counts: Record<string, number> }).counts.expiredConsumers, 0);
+    assert.equal((JSON.parse(run.detail!) as { counts: Record<string, number> }).counts.expiredConsumers, 0);
     assert.doesNotMatch(quiet.stdout(), /"message":"job run succeeded"/);
     const verbose = portalJobs(['run', 'expire-consumers'], { TABLEMQ_LOG_LEVEL: 'debug' });
     assert.equal(await verbose.exited, 0, verbose.stderr());
@@ -178,7 +179,7 @@ describe('two portal-jobs processes', () => {
       },
       20_000,
     );
-    assert.ok(takeover.started_at.getTime() >= lease!.expires_at.getTime(), 'not before the dead holder\'s lease expired');
+    assert.ok(takeover.started_at.getTime() >= lease.expires_at.getTime(), 'not before the dead holder\'s lease expired');
     assert.equal(await t.sql.count(table), 0, 'the survivor finished the cleanup');
     const [abandoned] = await t.sql.rows<RunRow>('SELECT * FROM job_run WHERE id = ?', [running.id]);
     assert.equal(abandoned?.status, 'failed');
@@ -247,7 +248,7 @@ describe('a job that fails', () => {
       assert.equal(await child.exited, 1, child.stderr());
       const [run] = await t.sql.rows<RunRow>("SELECT * FROM job_run WHERE job = 'clean-history' ORDER BY id DESC LIMIT 1");
       assert.equal(run?.status, 'failed');
-      const detail = JSON.parse(run!.detail!) as { counts: Record<string, number>; error: string };
+      const detail = JSON.parse(run.detail!) as { counts: Record<string, number>; error: string };
       assert.equal(detail.counts.failedQueues, 1);
       assert.match(detail.error, /1 of \d+ queues could not be cleaned/);
       assert.equal(await t.sql.count(ok.queues[0]!.table), 0, 'the reachable queue was cleaned all the same');

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Prefetches } from '../broker/consume/prefetch';
 import { createGroup, createTopic, joinGroup, produceSpread, startTestBroker, uniqueName, type TestBroker } from './helpers/broker';
+import { waitFor } from './helpers/wait';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('prefetch store', () => {
   test('a reading is taken once, replaced by a newer one, and dropped after its time', async () => {
@@ -13,7 +13,8 @@ describe('prefetch store', () => {
     assert.equal(await p.take('a'), 'second');
     assert.equal(p.take('a'), undefined, 'taken once');
     p.start('b', async () => 'kept briefly');
-    await sleep(80);
+    await waitFor('the reading to be held', async () => p.heldBytes === 'kept briefly'.length, 2_000, 1);
+    await waitFor('the reading to be dropped after its ttl', async () => p.heldBytes === 0, 2_000, 5);
     assert.equal(p.take('b'), undefined, 'dropped after the ttl');
     assert.equal(p.heldBytes, 0);
   });
@@ -21,8 +22,7 @@ describe('prefetch store', () => {
   test('no reading starts while the bytes held reach the budget, and a failed read is just absent', async () => {
     const p = new Prefetches<string>(10, 10_000, (v) => v.length);
     p.start('big', async () => 'x'.repeat(10));
-    await sleep(5);
-    assert.equal(p.heldBytes, 10);
+    await waitFor('the reading to finish', async () => p.heldBytes === 10, 2_000, 1);
     let started = false;
     p.start('other', async () => {
       started = true;

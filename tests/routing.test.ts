@@ -36,6 +36,25 @@ describe('queue routing', () => {
     assert.equal(router.forUnkeyed(1, queues.slice(1)).id, 3, 'queue 1 left the writable set: the next pick');
   });
 
+  test('key hashes are pinned: the same key lands in the same queue in every release', () => {
+    // FNV-1a (32 bit) over UTF-8: the first three are the algorithm's published test vectors.
+    const pinned: [string, number][] = [
+      ['', 0x811c9dc5],
+      ['a', 0xe40c292c],
+      ['foobar', 0xbf9cf968],
+      ['customer-7', 0x104faef1],
+      ['é😀', 0x039d63cc],
+      ['order-12345', 0x4ab4d48d],
+    ];
+    for (const [key, hash] of pinned) assert.equal(keyHash(key), hash, `hash of ${JSON.stringify(key)}`);
+    const eight = Array.from({ length: 8 }, (_, i) => ({ id: i + 1 }) as Queue);
+    assert.deepEqual(
+      pinned.map(([key]) => queueForKey(eight, key).id),
+      [6, 5, 1, 2, 5, 6],
+      'queue of each key among 8 writable queues',
+    );
+  });
+
   test('a key always maps to the same queue', () => {
     for (const key of ['a', 'customer-7', 'é😀']) {
       assert.equal(queueForKey(queues, key), queues[keyHash(key) % 3]);

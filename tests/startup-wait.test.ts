@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { loadConfig, unknownEnvWarnings } from '../shared/config';
 import { apiClient } from './helpers/broker';
 import { freshDatabase } from './helpers/db';
-import { childEnv, spawnTs, waitFor, type Child } from './helpers/jobs';
+import { childEnv, spawnTs, type Child } from './helpers/jobs';
+import { waitFor } from './helpers/wait';
 import { startTcpProxy } from './helpers/tcp-proxy';
 
 const children: Child[] = [];

@@ -42,6 +42,7 @@ type RedisConstructor = new (opts: { host: string; port: number; maxRetriesPerRe
  */
 async function loadRedis(): Promise<RedisConstructor> {
   // require() returns any; the shape is pinned by the RedisConstructor cast.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when the BullMQ peer runs
   const mod = (await importPackage('ioredis', async () => require('ioredis'))) as RedisConstructor & {
     default?: RedisConstructor;
   };

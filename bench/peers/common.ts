@@ -93,7 +93,7 @@ export async function importPackage<T>(name: string, load: () => Promise<T>): Pr
     // Only when the package itself is missing: a missing dependency of it deserves its own message.
     const isMissing = code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND';
     if (isMissing && errorMessage(err).includes(`'${name}'`)) {
-      throw new Error(`npm package '${name}' is not installed (npm run bench:install)`);
+      throw new Error(`npm package '${name}' is not installed (npm run bench:install)`, { cause: err });
     }
     throw err;
   }

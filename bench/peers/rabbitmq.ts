@@ -33,7 +33,7 @@ function publishConfirmed(ch: ConfirmChannel, body: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     ch.sendToQueue(QUEUE, body, { persistent: true }, (err: unknown) => {
       if (err === null || err === undefined) resolve();
-      else reject(err instanceof Error ? err : new Error(`message nacked: ${String(err)}`));
+      else reject(err instanceof Error ? err : new Error(`message nacked: ${JSON.stringify(err)}`));
     });
   });
 }

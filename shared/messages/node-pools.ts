@@ -2,7 +2,7 @@ import mysql from 'mysql2/promise';
 import { BrokerError } from '../errors';
 import type { Logger } from '../logger';
 import { connectionOptions, type DbTarget } from '../db/connection-options';
-import { BASE_SESSION_SQL, setUpSession, type CallbackConnection } from '../db/session';
+import { BASE_SESSION_SQL, setUpSession } from '../db/session';
 import type { SecretBox } from '../secrets/secret-box';
 
 /** How to reach one message DB node (a DbNode is one); its password as stored, opened with the pools' SecretBox. */
@@ -66,7 +66,7 @@ export function nodeSessionSql(statementTimeoutMs: number, isMariaDb: boolean): 
 export function createSessionPool(options: mysql.PoolOptions, sessionSql: readonly string[], onSetupError: (err: Error) => void): mysql.Pool {
   const pool = mysql.createPool(options);
   pool.pool.on('connection', (conn) => {
-    setUpSession(conn as unknown as CallbackConnection, sessionSql, (err) => {
+    setUpSession(conn, sessionSql, (err) => {
       if (!err) return;
       onSetupError(err);
       conn.destroy();

@@ -6,7 +6,8 @@ import { freshDatabase, sqlClient } from './db';
 
 process.env.TABLEMQ_LOG_SILENT ??= '1';
 
-export interface ApiAnswer<T = any> { // any: tests inspect answers field by field, and a typed client would only restate the schemas
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests inspect answers field by field, and a typed client would only restate the schemas
+export interface ApiAnswer<T = any> {
   status: number;
   body: T;
   headers: Headers;
