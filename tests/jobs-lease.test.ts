@@ -109,7 +109,7 @@ describe('one run per tick across instances', () => {
     a.scheduler.start();
     b.scheduler.start();
     await waitFor('four scheduled ticks', async () => {
-      const [row] = await sql.rows<{ ticks: number }>("SELECT COUNT(DISTINCT scheduled_for) AS ticks FROM job_run WHERE job = 'expire-consumers' AND triggered_by = 'schedule' AND status <> 'running'");
+      const [row] = await sql.rows<{ ticks: number }>("SELECT COUNT(DISTINCT scheduled_for) AS ticks FROM job_run WHERE job = 'clean-history' AND triggered_by = 'schedule' AND status <> 'running'");
       return Number(row?.ticks) >= 4;
     }, 15_000, 50);
     await Promise.all([a.scheduler.stop(), b.scheduler.stop()]);
