@@ -24,6 +24,12 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => {
-  process.exitCode = code;
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`tablemq: ${String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

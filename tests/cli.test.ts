@@ -95,7 +95,7 @@ describe('tablemq CLI', () => {
     ]);
     runs.forEach(ok);
     const [list, get, consumers, nodes, find, dead, jobs, level, expand] = runs.map((r) => r.stdout);
-    assert.match(pause!, /paused/);
+    assert.match(pause, /paused/);
     assert.match(list!, new RegExp(`^${group}\\s+true`, 'm'));
     assert.equal((JSON.parse(get!) as { subscriptions: { topic: string }[] }).subscriptions[0]!.topic, topic);
     assert.match(consumers!, /^ID\s+NAME\s+HOST\s+ALIVE/m);
