@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { waitFor } from './helpers/jobs';
+import { waitFor } from './helpers/wait';
 import { createGroup, createTopic, joinGroup, startTestBroker, uniqueName, type Pulled, type TestBroker, type TestConsumer } from './helpers/broker';
 
 let t: TestBroker;
