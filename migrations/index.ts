@@ -5,6 +5,7 @@ import * as failuresAndSchedules from './003_failures_and_schedules';
 import * as exactNames from './004_exact_names';
 import * as auth from './005_auth';
 import * as scheduledAttempts from './006_scheduled_attempts';
+import * as lifecycle from './006b_lifecycle';
 import * as jobIdleRuns from './007_job_idle_runs';
 
 /**
@@ -19,6 +20,7 @@ const MIGRATIONS: readonly [name: string, migration: Knex.Migration][] = [
   ['004_exact_names', exactNames],
   ['005_auth', auth],
   ['006_scheduled_attempts', scheduledAttempts],
+  ['006b_lifecycle', lifecycle],
   ['007_job_idle_runs', jobIdleRuns],
 ];
 

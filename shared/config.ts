@@ -41,6 +41,14 @@ export interface Config {
   jobsCleanHistoryCron: string;
   jobsExpireConsumersEnabled: boolean;
   jobsExpireConsumersCron: string;
+  jobsReclaimQueuesEnabled: boolean;
+  jobsReclaimQueuesCron: string;
+  /**
+   * How long a queue that left its topic (or stopped taking writes for a shrink) waits before
+   * portal-jobs empties it (or checks the shrink): longer than any broker serves a stale catalog.
+   */
+  queueReleaseGraceMs: number;
+  auditLogRetentionDays: number;
   jobLeaseMs: number;
   cleanupBatchSize: number;
   cleanupPauseMs: number;
@@ -103,6 +111,10 @@ export const DEFAULT_CONFIG: Config = {
   jobsCleanHistoryCron: '0 * * * *',
   jobsExpireConsumersEnabled: true,
   jobsExpireConsumersCron: '*/10 * * * * *',
+  jobsReclaimQueuesEnabled: true,
+  jobsReclaimQueuesCron: '*/15 * * * * *',
+  queueReleaseGraceMs: 60_000,
+  auditLogRetentionDays: 30,
   jobLeaseMs: 30_000,
   cleanupBatchSize: 2_000,
   cleanupPauseMs: 50,
@@ -171,6 +183,10 @@ const configSchema = {
     jobsCleanHistoryCron: { type: 'string', minLength: 1, maxLength: 200 },
     jobsExpireConsumersEnabled: { type: 'boolean' },
     jobsExpireConsumersCron: { type: 'string', minLength: 1, maxLength: 200 },
+    jobsReclaimQueuesEnabled: { type: 'boolean' },
+    jobsReclaimQueuesCron: { type: 'string', minLength: 1, maxLength: 200 },
+    queueReleaseGraceMs: int(100),
+    auditLogRetentionDays: int(1, 36_500),
     // Renewed every third of it while a job runs; a dead holder blocks its job this long at most.
     jobLeaseMs: int(500, 3_600_000),
     cleanupBatchSize: int(1, 100_000),
@@ -270,6 +286,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   if (config.tlsCaFile !== '' && config.tlsCertFile === '') {
     throw new ConfigError(`tlsCaFile (${envName('tlsCaFile')}): client certificates need HTTPS (tlsCertFile and tlsKeyFile)`);
+  }
+  if (config.queueReleaseGraceMs < 2 * config.metadataRefreshMs + config.produceStatementTimeoutMs) {
+    // A broker may write to a queue until its catalog refresh shows the queue gone or read-only.
+    throw new ConfigError(
+      `queueReleaseGraceMs (${envName('queueReleaseGraceMs')}): must be at least 2 × metadataRefreshMs + produceStatementTimeoutMs (${2 * config.metadataRefreshMs + config.produceStatementTimeoutMs})`,
+    );
   }
   parseMysqlUrl(config.mysqlUrl); // throws a ConfigError naming the key
   return config;

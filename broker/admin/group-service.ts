@@ -5,7 +5,7 @@ import { consumersOfGroup } from '../../shared/metadata/consumers';
 import { bumpGeneration, findGroupByName, findSubscription, insertGroup, insertSubscription, lockGroup, setGroupPaused, subscriptionsOfGroup } from '../../shared/metadata/groups';
 import { insertOffsetIfMissing, offsetsOfGroup, resetOffset } from '../../shared/metadata/offsets';
 import type { Knex } from 'knex';
-import type { ConsumerGroup, GroupMode, StartFrom, Topic } from '../../shared/metadata/rows';
+import type { ConsumerGroup, GroupMode, StartFrom, Subscription, Topic } from '../../shared/metadata/rows';
 import { findTopicByName, queuesOfTopic } from '../../shared/metadata/topics';
 import { offsetBeforeTime } from '../../shared/messages/sql/id-bounds';
 import { queueConnection, queueMaxId } from '../queue-connection';
@@ -41,6 +41,7 @@ export interface SubscribeRequest {
   tags?: string[];
   maxRetries?: number;
   backoffMs?: number[];
+  maxLag?: number;
 }
 
 /** Name of a group's retry or dead topic for a source topic; readable, and within the name limit. */
@@ -99,6 +100,7 @@ export async function subscribe(ctx: BrokerContext, groupName: string, req: Subs
         retryTopicId: side?.retry.id ?? null,
         deadTopicId: side?.dead.id ?? null,
         backoffMs: req.backoffMs ?? null,
+        maxLag: req.maxLag ?? null,
       });
     } catch (err) {
       if (isDuplicate(err)) throw new BrokerError('ALREADY_EXISTS', `group ${groupName} already subscribes to ${req.topic}`, { group: groupName, topic: req.topic });
@@ -122,26 +124,33 @@ export async function subscribe(ctx: BrokerContext, groupName: string, req: Subs
     tags: req.tags ?? null,
     maxRetries: req.maxRetries ?? group.maxRetries,
     backoffMs: req.backoffMs ?? null,
+    maxLag: req.maxLag ?? null,
     retryTopic: side?.retry.name ?? null,
     deadTopic: side?.dead.name ?? null,
+  };
+}
+
+/** A subscription as the admin API shows it (settings left unset show the group's or the default). */
+export async function describeSubscription(ctx: BrokerContext, group: ConsumerGroup, s: Subscription) {
+  const nameOf = async (id: number | null) => (id === null ? null : ((await ctx.catalog.topicById(id))?.name ?? null));
+  return {
+    id: s.id,
+    group: group.name,
+    topic: (await ctx.catalog.topicById(s.topicId))?.name ?? String(s.topicId),
+    start: s.startFrom,
+    tags: s.tags,
+    maxRetries: s.maxRetries ?? group.maxRetries,
+    backoffMs: s.backoffMs,
+    maxLag: s.maxLag,
+    retryTopic: await nameOf(s.retryTopicId),
+    deadTopic: await nameOf(s.deadTopicId),
   };
 }
 
 export async function listSubscriptions(ctx: BrokerContext, groupName: string) {
   const group = await requireGroup(ctx, groupName);
   const subs = await subscriptionsOfGroup(ctx.db, group.id);
-  return Promise.all(
-    subs.map(async (s) => ({
-      id: s.id,
-      topic: (await ctx.catalog.topicById(s.topicId))?.name ?? String(s.topicId),
-      start: s.startFrom,
-      tags: s.tags,
-      maxRetries: s.maxRetries ?? group.maxRetries,
-      backoffMs: s.backoffMs,
-      retryTopic: s.retryTopicId === null ? null : ((await ctx.catalog.topicById(s.retryTopicId))?.name ?? null),
-      deadTopic: s.deadTopicId === null ? null : ((await ctx.catalog.topicById(s.deadTopicId))?.name ?? null),
-    })),
-  );
+  return Promise.all(subs.map((s) => describeSubscription(ctx, group, s)));
 }
 
 export async function setPaused(ctx: BrokerContext, groupName: string, paused: boolean, actor: string) {

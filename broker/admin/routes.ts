@@ -10,11 +10,14 @@ import * as schemas from './schemas';
 import { createTopic, describeTopic, expandTopic, requireTopic, setQueueFlagsOfTopic } from './topic-service';
 import { listGroups } from '../../shared/metadata/groups';
 import type { NewDbNode } from '../../shared/metadata/rows';
-import { listTopics } from '../../shared/metadata/topics';
+import { listTopics, type TopicPatch } from '../../shared/metadata/topics';
+import type { SubscriptionPatch } from '../../shared/metadata/groups';
+import { alterGroup, alterSubscription, alterTopic } from './alter-service';
+import { deleteDbNode, deleteGroup, deleteTopic, unsubscribe } from './removal-service';
 
 interface CreateTopicBody { name: string; queues: number; retentionHours?: number; maxMessageBytes?: number; owner?: string; dbNode?: string }
 interface GroupBody { name: string; mode?: 'cluster' | 'broadcast'; maxRetries?: number }
-interface SubscribeBody { topic: string; start?: 'latest' | 'earliest'; tags?: string[]; maxRetries?: number; backoffMs?: number[] }
+interface SubscribeBody { topic: string; start?: 'latest' | 'earliest'; tags?: string[]; maxRetries?: number; backoffMs?: number[]; maxLag?: number }
 
 const ADMIN = '/api/v1/admin';
 
@@ -64,6 +67,17 @@ export function adminRoutes(ctx: BrokerContext): ApiRoute[] {
       },
     }),
 
+    route({
+      method: 'delete',
+      path: `${ADMIN}/db-nodes/:node`,
+      tag: 'db nodes',
+      summary: 'Remove a db node (refused with 409 while any queue of a topic, or a released queue not yet emptied, lives on it); its spare tables are dropped',
+      example: { response: { deleted: 'node-b', spareQueuesRemoved: 2, tablesDropped: 2 } },
+      handler: async (req, res) => {
+        res.json(await deleteDbNode(ctx, checkName('dbNode', req.params.node as string), actorOf(req)));
+      },
+    }),
+
     route<CreateTopicBody>({
       method: 'post',
       path: `${ADMIN}/topics`,
@@ -96,6 +110,28 @@ export function adminRoutes(ctx: BrokerContext): ApiRoute[] {
       summary: 'One topic with its queues',
       handler: async (req, res) => {
         res.json(await describeTopic(ctx, await requireTopic(ctx, checkName('topic', req.params.topic as string))));
+      },
+    }),
+    route<TopicPatch>({
+      method: 'patch',
+      path: `${ADMIN}/topics/:topic`,
+      tag: 'topics',
+      summary: "Change a topic's retention, largest message or owner (owner null clears it); every broker applies it within metadataRefreshMs",
+      body: schemas.alterTopicSchema,
+      example: { request: { retentionHours: 72, maxMessageBytes: 65536 } },
+      handler: async (req, res, { body }) => {
+        res.json(await alterTopic(ctx, checkName('topic', req.params.topic as string), body, actorOf(req)));
+      },
+    }),
+    route<undefined, { force: boolean }>({
+      method: 'delete',
+      path: `${ADMIN}/topics/:topic`,
+      tag: 'topics',
+      summary: 'Delete a topic: 409 while a group subscribes unless force=true (then every group is unsubscribed); its queues are emptied back into the spare pool by portal-jobs',
+      query: schemas.deleteTopicQuerySchema,
+      example: { response: { deleted: 'orders', releasedQueues: [1, 2], scheduledDropped: 0, unsubscribedGroups: [], removedSideTopics: [] } },
+      handler: async (req, res, { query }) => {
+        res.json(await deleteTopic(ctx, checkName('topic', req.params.topic as string), query.force, actorOf(req)));
       },
     }),
     route<{ queues: number; dbNode?: string }>({
@@ -152,6 +188,49 @@ export function adminRoutes(ctx: BrokerContext): ApiRoute[] {
       handler: async (req, res) => {
         const name = checkName('group', req.params.group as string);
         res.json({ ...describeGroup(await requireGroup(ctx, name)), subscriptions: await listSubscriptions(ctx, name) });
+      },
+    }),
+    route<{ maxRetries: number }>({
+      method: 'patch',
+      path: `${ADMIN}/groups/:group`,
+      tag: 'groups',
+      summary: "Change a group's maxRetries (for its subscriptions that set none)",
+      body: schemas.alterGroupSchema,
+      example: { request: { maxRetries: 5 } },
+      handler: async (req, res, { body }) => {
+        res.json(await alterGroup(ctx, checkName('group', req.params.group as string), body, actorOf(req)));
+      },
+    }),
+    route({
+      method: 'delete',
+      path: `${ADMIN}/groups/:group`,
+      tag: 'groups',
+      summary: 'Delete a group with its consumers, offsets, failure records, subscriptions and their retry and dead topics',
+      example: { response: { deleted: 'billing', unsubscribed: ['orders'], removedSideTopics: [] } },
+      handler: async (req, res) => {
+        res.json(await deleteGroup(ctx, checkName('group', req.params.group as string), actorOf(req)));
+      },
+    }),
+    route<SubscriptionPatch>({
+      method: 'patch',
+      path: `${ADMIN}/groups/:group/subscriptions/:topic`,
+      tag: 'groups',
+      summary: "Change a subscription's tags, maxRetries, backoffMs or maxLag (null resets one)",
+      body: schemas.alterSubscriptionSchema,
+      example: { request: { tags: ['created'], maxLag: 10000 } },
+      handler: async (req, res, { body }) => {
+        const group = checkName('group', req.params.group as string);
+        res.json(await alterSubscription(ctx, group, checkName('topic', req.params.topic as string), body, actorOf(req)));
+      },
+    }),
+    route({
+      method: 'delete',
+      path: `${ADMIN}/groups/:group/subscriptions/:topic`,
+      tag: 'groups',
+      summary: 'Unsubscribe a group from a topic; its offsets of it and its retry and dead topics of it go',
+      example: { response: { group: 'billing', topic: 'orders', removedSideTopics: [] } },
+      handler: async (req, res) => {
+        res.json(await unsubscribe(ctx, checkName('group', req.params.group as string), checkName('topic', req.params.topic as string), actorOf(req)));
       },
     }),
     route<SubscribeBody>({

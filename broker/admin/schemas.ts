@@ -2,6 +2,27 @@ import { nameSchema } from '../http/validation';
 
 /** Request bodies of the admin API. These schemas are the reference documentation of each call. */
 
+const tagsSchema = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, minItems: 1, maxItems: 64, uniqueItems: true } as const;
+const maxRetriesSchema = { type: 'integer', minimum: 0, maximum: 1000 } as const;
+const backoffMsSchema = {
+  type: 'array',
+  minItems: 1,
+  maxItems: 64,
+  items: { type: 'integer', minimum: 0, maximum: 7 * 24 * 3600 * 1000 },
+  description: 'Retry delay by retry count (the last entry repeats); default 1s, 5s, 10s, 30s, 1m … 1h',
+} as const;
+const maxLagSchema = {
+  type: 'integer',
+  minimum: 1,
+  maximum: Number.MAX_SAFE_INTEGER,
+  description: 'Lag (messages not yet committed, summed over the queues) above which portal-jobs raises an alert',
+} as const;
+const retentionHoursSchema = { type: 'integer', minimum: 1, maximum: 87_600 } as const;
+const maxMessageBytesSchema = { type: 'integer', minimum: 1, maximum: 16 * 1024 * 1024 - 1 } as const;
+const ownerSchema = { type: 'string', maxLength: 120 } as const;
+/** A setting that `null` resets to its default. */
+const orNull = <T extends object>(schema: T) => ({ anyOf: [schema, { type: 'null' }] }) as const;
+
 export const addDbNodeSchema = {
   type: 'object',
   additionalProperties: false,
@@ -31,9 +52,9 @@ export const createTopicSchema = {
   properties: {
     name: nameSchema,
     queues: { type: 'integer', minimum: 1, maximum: 1024, description: 'Number of queues (tables)' },
-    retentionHours: { type: 'integer', minimum: 1, maximum: 87_600 },
-    maxMessageBytes: { type: 'integer', minimum: 1, maximum: 16 * 1024 * 1024 - 1 },
-    owner: { type: 'string', maxLength: 120 },
+    retentionHours: retentionHoursSchema,
+    maxMessageBytes: maxMessageBytesSchema,
+    owner: ownerSchema,
     dbNode: { ...nameSchema, description: 'Place the queues on this node only' },
   },
 } as const;
@@ -61,8 +82,8 @@ export const createGroupSchema = {
   required: ['name'],
   properties: {
     name: nameSchema,
-    mode: { enum: ['cluster', 'broadcast'], description: 'Only cluster is implemented; broadcast is reserved' },
-    maxRetries: { type: 'integer', minimum: 0, maximum: 1000 },
+    mode: { enum: ['cluster'], description: 'cluster: the live consumers share the queues (the only mode implemented)' },
+    maxRetries: maxRetriesSchema,
   },
 } as const;
 
@@ -73,16 +94,39 @@ export const subscribeSchema = {
   properties: {
     topic: nameSchema,
     start: { enum: ['latest', 'earliest'], description: 'Where a new subscription starts reading' },
-    tags: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, minItems: 1, maxItems: 64, uniqueItems: true },
-    maxRetries: { type: 'integer', minimum: 0, maximum: 1000 },
-    backoffMs: {
-      type: 'array',
-      minItems: 1,
-      maxItems: 64,
-      items: { type: 'integer', minimum: 0, maximum: 7 * 24 * 3600 * 1000 },
-      description: 'Retry delay by retry count (the last entry repeats); default 1s, 5s, 10s, 30s, 1m … 1h',
-    },
+    tags: tagsSchema,
+    maxRetries: maxRetriesSchema,
+    backoffMs: backoffMsSchema,
+    maxLag: maxLagSchema,
   },
+} as const;
+
+export const alterTopicSchema = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: { retentionHours: retentionHoursSchema, maxMessageBytes: maxMessageBytesSchema, owner: orNull(ownerSchema) },
+} as const;
+
+export const alterGroupSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['maxRetries'],
+  properties: { maxRetries: { ...maxRetriesSchema, description: 'Retries before a failed message goes to the dead topic, for subscriptions that set none' } },
+} as const;
+
+export const alterSubscriptionSchema = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  description: 'null resets a setting: every message, the group maxRetries, the default backoff, no lag alarm',
+  properties: { tags: orNull(tagsSchema), maxRetries: orNull(maxRetriesSchema), backoffMs: orNull(backoffMsSchema), maxLag: orNull(maxLagSchema) },
+} as const;
+
+export const deleteTopicQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { force: { type: 'boolean', default: false, description: 'Unsubscribe every group first instead of refusing' } },
 } as const;
 
 export const resetOffsetsSchema = {

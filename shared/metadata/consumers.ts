@@ -115,3 +115,7 @@ export async function consumerStates(db: Db, consumerIds: readonly number[], tim
   for (const r of rows) out.set(Number(r.id), { alive: Boolean(Number(r.alive)), generation: Number(r.generation) });
   return out;
 }
+
+export async function deleteConsumersOfGroup(trx: Knex.Transaction, groupId: number): Promise<void> {
+  await trx('consumer').where({ consumer_group_id: groupId }).delete();
+}

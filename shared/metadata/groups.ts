@@ -23,6 +23,7 @@ interface SubscriptionRecord {
   retry_topic_id: number | null;
   dead_topic_id: number | null;
   backoff_ms: string | null;
+  max_lag: number | string | null;
   created_at: Date;
 }
 
@@ -46,6 +47,7 @@ const toSubscription = (r: SubscriptionRecord): Subscription => ({
   retryTopicId: r.retry_topic_id,
   deadTopicId: r.dead_topic_id,
   backoffMs: r.backoff_ms === null ? null : (JSON.parse(r.backoff_ms) as number[]),
+  maxLag: r.max_lag === null ? null : Number(r.max_lag),
   createdAt: r.created_at,
 });
 
@@ -92,6 +94,7 @@ export interface NewSubscription {
   retryTopicId?: number | null;
   deadTopicId?: number | null;
   backoffMs?: number[] | null;
+  maxLag?: number | null;
 }
 
 export async function insertSubscription(db: Db, s: NewSubscription): Promise<number> {
@@ -104,6 +107,7 @@ export async function insertSubscription(db: Db, s: NewSubscription): Promise<nu
     retry_topic_id: s.retryTopicId ?? null,
     dead_topic_id: s.deadTopicId ?? null,
     backoff_ms: s.backoffMs ? JSON.stringify(s.backoffMs) : null,
+    max_lag: s.maxLag ?? null,
   });
   return Number(id);
 }
@@ -136,5 +140,44 @@ export async function failurePolicyFor(db: Db, groupId: number, topicId: number)
 
 export async function allSubscriptions(db: Db): Promise<Subscription[]> {
   const rows: SubscriptionRecord[] = await db('subscription').select('*').orderBy('id');
+  return rows.map(toSubscription);
+}
+
+export async function updateGroupMaxRetries(db: Db, groupId: number, maxRetries: number): Promise<void> {
+  await db('consumer_group').where({ id: groupId }).update({ max_retries: maxRetries });
+}
+
+/** The group row itself (its consumers, offsets, failures and subscriptions must be gone). */
+export async function deleteGroupRow(trx: Knex.Transaction, groupId: number): Promise<void> {
+  await trx('consumer_group').where({ id: groupId }).delete();
+}
+
+/** A subscription's changeable settings; null clears one back to its default. */
+export interface SubscriptionPatch {
+  tags?: string[] | null;
+  maxRetries?: number | null;
+  backoffMs?: number[] | null;
+  maxLag?: number | null;
+}
+
+export async function updateSubscription(db: Db, subscriptionId: number, patch: SubscriptionPatch): Promise<void> {
+  const row: Record<string, unknown> = {};
+  if (patch.tags !== undefined) row.tags = patch.tags === null ? null : JSON.stringify(patch.tags);
+  if (patch.maxRetries !== undefined) row.max_retries = patch.maxRetries;
+  if (patch.backoffMs !== undefined) row.backoff_ms = patch.backoffMs === null ? null : JSON.stringify(patch.backoffMs);
+  if (patch.maxLag !== undefined) row.max_lag = patch.maxLag;
+  if (Object.keys(row).length > 0) await db('subscription').where({ id: subscriptionId }).update(row);
+}
+
+export async function deleteSubscriptionRow(trx: Knex.Transaction, subscriptionId: number): Promise<void> {
+  await trx('subscription').where({ id: subscriptionId }).delete();
+}
+
+/** Subscriptions that use the topic as their retry or dead topic. */
+export async function subscriptionsUsingSideTopic(db: Db, topicId: number): Promise<Subscription[]> {
+  const rows: SubscriptionRecord[] = await db('subscription')
+    .where({ retry_topic_id: topicId })
+    .orWhere({ dead_topic_id: topicId })
+    .orderBy('id');
   return rows.map(toSubscription);
 }

@@ -206,3 +206,29 @@ export async function subscribedOffsets(db: Db): Promise<{ group: string; queueI
     .select('g.name', 'o.queue_id', 'o.committed_offset');
   return rows.map((r) => ({ group: r.name, queueId: r.queue_id, committedOffset: Number(r.committed_offset) }));
 }
+
+/** Drops every group's offset row of these queues (they are leaving their topic). */
+export async function deleteOffsetsOfQueues(trx: Knex.Transaction, queueIds: readonly number[]): Promise<void> {
+  if (queueIds.length > 0) await trx('queue_offset').whereIn('queue_id', queueIds).delete();
+}
+
+/** Drops a group's offset rows of one topic (unsubscribe). */
+export async function deleteOffsetsOfGroupTopic(trx: Knex.Transaction, groupId: number, topicId: number): Promise<void> {
+  await trx('queue_offset').where({ consumer_group_id: groupId, topic_id: topicId }).delete();
+}
+
+export async function deleteOffsetsOfGroup(trx: Knex.Transaction, groupId: number): Promise<void> {
+  await trx('queue_offset').where({ consumer_group_id: groupId }).delete();
+}
+
+/** Each subscribed group's committed offset of a queue (groups that only linger don't count). */
+export async function subscribedOffsetsOfQueue(db: Db, queueId: number): Promise<{ groupId: number; committedOffset: number }[]> {
+  const rows: { consumer_group_id: number; committed_offset: number | string }[] = await db('queue_offset as o')
+    .join('subscription as s', function () {
+      this.on('s.consumer_group_id', '=', 'o.consumer_group_id').andOn('s.topic_id', '=', 'o.topic_id');
+    })
+    .where('o.queue_id', queueId)
+    .select('o.consumer_group_id', 'o.committed_offset')
+    .orderBy('o.consumer_group_id');
+  return rows.map((r) => ({ groupId: r.consumer_group_id, committedOffset: Number(r.committed_offset) }));
+}

@@ -35,6 +35,10 @@ export interface Queue {
   topicId: number | null;
   readable: boolean;
   writable: boolean;
+  /** When a shrink made it non-writable on its way out of its topic; null otherwise. */
+  retiringSince: Date | null;
+  /** The shrink leaves without waiting for the groups to read the queue to its end. */
+  shrinkForced: boolean;
 }
 
 export interface ConsumerGroup {
@@ -58,6 +62,8 @@ export interface Subscription {
   deadTopicId: number | null;
   /** Retry delays by retry count (ms); null = the default schedule. */
   backoffMs: number[] | null;
+  /** Lag (messages) above which portal-jobs raises an alert; null = never. */
+  maxLag: number | null;
   createdAt: Date;
 }
 

@@ -153,3 +153,20 @@ export async function recordFailure(
   )) as [{ affectedRows: number }];
   return result.affectedRows === 1;
 }
+
+/** Drops the delayed messages waiting to enter a topic (the topic is being deleted). */
+export async function deleteScheduledOfTopic(trx: Knex.Transaction, topicId: number): Promise<number> {
+  return trx('scheduled_message').where({ topic_id: topicId }).delete();
+}
+
+/** Drops failure records of queues leaving their topic: their ids will mean other messages. */
+export async function deleteFailuresOfQueues(trx: Knex.Transaction, queueIds: readonly number[], groupId?: number): Promise<void> {
+  if (queueIds.length === 0) return;
+  const q = trx('failed_message').whereIn('queue_id', queueIds);
+  if (groupId !== undefined) q.where({ consumer_group_id: groupId });
+  await q.delete();
+}
+
+export async function deleteFailuresOfGroup(trx: Knex.Transaction, groupId: number): Promise<void> {
+  await trx('failed_message').where({ consumer_group_id: groupId }).delete();
+}

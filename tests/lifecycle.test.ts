@@ -1,0 +1,302 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { PortalJobs } from '../portal-jobs/app';
+import { freshDatabase, sqlClient } from './helpers/db';
+import { apiClient, createGroup, createTopic, drain, joinGroup, produce, startTestBroker, testConfig, uniqueName, type TestBroker } from './helpers/broker';
+import { startTestJobs, waitFor } from './helpers/jobs';
+import { startBroker, type Broker } from '../broker/server';
+import { createLogger } from '../shared/logger';
+
+/** Short catalog refresh and release grace, so "within the refresh interval" is quick to see. */
+const FAST = { metadataRefreshMs: 200, produceStatementTimeoutMs: 500, queueReleaseGraceMs: 1_000 };
+
+let t: TestBroker;
+let jobs: PortalJobs;
+before(async () => {
+  t = await startTestBroker('lifecycle', FAST);
+  jobs = await startTestJobs(t.database.url, FAST);
+});
+after(async () => {
+  await jobs?.stop();
+  await t?.close();
+});
+
+const admin = '/api/v1/admin';
+
+async function queueRow(id: number) {
+  const [row] = await t.sql.rows<{ topic_id: number | null; released_at: Date | null }>('SELECT topic_id, released_at FROM queue WHERE id = ?', [id]);
+  return row;
+}
+
+/** Runs reclaim-queues until every given queue is a spare again (it waits out the release grace). */
+async function reclaimed(queueIds: number[]) {
+  await waitFor('released queues emptied and spare again', async () => {
+    const outcome = await jobs.runOnce('reclaim-queues');
+    assert.ok(outcome.kind === 'finished' && outcome.status === 'succeeded', JSON.stringify(outcome));
+    const rows = await Promise.all(queueIds.map(queueRow));
+    return rows.every((r) => r && r.topic_id === null && r.released_at === null);
+  });
+}
+
+async function subscribe(group: string, topic: string, extra: Record<string, unknown> = {}) {
+  const res = await t.api.post(`${admin}/groups/${group}/subscriptions`, { topic, start: 'earliest', ...extra });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return res.body as { retryTopic: string; deadTopic: string };
+}
+
+async function auditActions(target: string): Promise<string[]> {
+  return (await t.sql.rows<{ action: string }>('SELECT action FROM audit_log WHERE target = ? ORDER BY id', [target])).map((r) => r.action);
+}
+
+describe('delete a topic', () => {
+  test('refused while subscribed (409); with force the groups are unsubscribed, the queues emptied into the spare pool, and the name is free again', async () => {
+    const name = uniqueName('doomed');
+    const topic = await createTopic(t.api, name, 2);
+    const group = uniqueName('reader');
+    await createGroup(t.api, group);
+    const side = await subscribe(group, name);
+    await produce(t.api, name, Array.from({ length: 6 }, (_, i) => ({ body: i })));
+
+    const refused = await t.api.delete(`${admin}/topics/${name}`);
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.code, 'CONFLICT');
+    assert.equal((await t.api.get(`${admin}/topics/${name}`)).status, 200, 'a refused delete changes nothing');
+
+    const badForce = await t.api.delete(`${admin}/topics/${name}?force=maybe`);
+    assert.equal(badForce.status, 400);
+
+    const deleted = await t.api.delete(`${admin}/topics/${name}?force=true`);
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    assert.deepEqual(deleted.body.releasedQueues, topic.queues.map((q) => q.id));
+    assert.equal((await t.api.get(`${admin}/topics/${name}`)).status, 404);
+    assert.equal((await t.api.get(`${admin}/topics/${side.retryTopic}`)).status, 404, 'the retry topic went with the subscription');
+    assert.equal((await t.api.get(`${admin}/topics/${side.deadTopic}`)).status, 404);
+    assert.deepEqual((await t.api.get(`${admin}/groups/${group}`)).body.subscriptions, []);
+    assert.equal(await t.sql.count('queue_offset', 'queue_id IN (?)', [topic.queues.map((q) => q.id)]), 0);
+    assert.equal((await t.api.post(`/api/v1/topics/${name}/messages`, { messages: [{ body: 1 }] })).status, 404);
+    assert.deepEqual(await auditActions(`topic:${name}`), ['topic.create', 'topic.delete']);
+
+    // Not a spare until emptied: a topic created now gets other tables.
+    const early = await createTopic(t.api, uniqueName('early'), 2);
+    assert.ok(early.queues.every((q) => !topic.queues.some((old) => old.id === q.id)), 'released tables are not reused before they are emptied');
+
+    await reclaimed(topic.queues.map((q) => q.id));
+    for (const q of topic.queues) assert.equal(await t.sql.count(q.table), 0, `${q.table} was emptied`);
+
+    const again = await createTopic(t.api, name, 2);
+    assert.deepEqual(again.queues.map((q) => q.id).sort(), topic.queues.map((q) => q.id).sort(), 'the emptied tables were spares again');
+    const results = await produce(t.api, name, [{ body: 'fresh' }]);
+    assert.equal(results[0]!.id, 1, 'ids restart in an emptied table');
+    await subscribe(group, name);
+    const c = await joinGroup(t.api, group, 'c1');
+    const got = await drain(c, 1, 5_000);
+    assert.deepEqual(got.map((m) => m.body), ['fresh'], 'only the new topic messages are read');
+  });
+
+  test('a topic without subscribers is deleted without force; unknown is 404; a group retry topic is refused', async () => {
+    const name = uniqueName('lonely');
+    await createTopic(t.api, name, 1);
+    assert.equal((await t.api.delete(`${admin}/topics/${name}`)).status, 200);
+    assert.equal((await t.api.delete(`${admin}/topics/${name}`)).status, 404);
+
+    const src = uniqueName('src');
+    await createTopic(t.api, src, 1);
+    const group = uniqueName('g');
+    await createGroup(t.api, group);
+    const side = await subscribe(group, src);
+    const retry = await t.api.delete(`${admin}/topics/${side.retryTopic}?force=true`);
+    assert.equal(retry.status, 409, JSON.stringify(retry.body));
+    assert.match(retry.body.error.message, /unsubscribe/);
+    assert.equal((await t.api.get(`${admin}/topics/${side.retryTopic}`)).status, 200);
+  });
+});
+
+describe('unsubscribe', () => {
+  test('removes the offsets and the side topics; refused for an unknown subscription or the group own retry topic; re-subscribing starts afresh', async () => {
+    const topic = uniqueName('unsub');
+    await createTopic(t.api, topic, 2);
+    const group = uniqueName('g');
+    await createGroup(t.api, group);
+    const side = await subscribe(group, topic);
+
+    assert.equal((await t.api.delete(`${admin}/groups/${group}/subscriptions/${side.retryTopic}`)).status, 409);
+    const other = uniqueName('other');
+    await createTopic(t.api, other, 1);
+    const missing = await t.api.delete(`${admin}/groups/${group}/subscriptions/${other}`);
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.error.code, 'SUBSCRIPTION_NOT_FOUND');
+
+    await produce(t.api, topic, [{ body: 'old' }]);
+    const res = await t.api.delete(`${admin}/groups/${group}/subscriptions/${topic}`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(res.body.removedSideTopics.map((s: { topic: string }) => s.topic).sort(), [side.deadTopic, side.retryTopic].sort());
+    const groupId = (await t.api.get(`${admin}/groups/${group}`)).body.id as number;
+    assert.equal(await t.sql.count('queue_offset', 'consumer_group_id = ?', [groupId]), 0);
+    assert.equal(await t.sql.count('subscription', 'consumer_group_id = ?', [groupId]), 0);
+    assert.deepEqual(await auditActions(`group:${group}`), ['group.create', 'group.subscribe', 'group.unsubscribe']);
+
+    const again = await t.api.post(`${admin}/groups/${group}/subscriptions`, { topic, start: 'latest' });
+    assert.equal(again.status, 201, 're-subscribing under the same names works');
+    assert.equal(again.body.retryTopic, side.retryTopic);
+    await produce(t.api, topic, [{ body: 'new' }]);
+    const c = await joinGroup(t.api, group, 'c');
+    assert.deepEqual((await drain(c, 1, 5_000)).map((m) => m.body), ['new'], 'the new subscription starts where it says, not at the old offsets');
+  });
+});
+
+describe('delete a group', () => {
+  test('its consumers, offsets, subscriptions and side topics go; its consumers get 404; the name can be used again', async () => {
+    const topic = uniqueName('gdel');
+    await createTopic(t.api, topic, 1);
+    const group = uniqueName('g');
+    await createGroup(t.api, group);
+    const side = await subscribe(group, topic);
+    const c = await joinGroup(t.api, group, 'c');
+    const groupId = (await t.api.get(`${admin}/groups/${group}`)).body.id as number;
+
+    const res = await t.api.delete(`${admin}/groups/${group}`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(res.body.unsubscribed, [topic]);
+    for (const table of ['consumer', 'queue_offset', 'subscription']) assert.equal(await t.sql.count(table, 'consumer_group_id = ?', [groupId]), 0, table);
+    assert.equal((await t.api.get(`${admin}/topics/${side.retryTopic}`)).status, 404);
+    assert.equal((await t.api.get(`${admin}/topics/${topic}`)).status, 200, 'the topic itself stays');
+    assert.equal((await c.pull({ waitMs: 0 })).status, 404);
+    assert.equal((await t.api.delete(`${admin}/groups/${group}`)).status, 404);
+    assert.deepEqual(await auditActions(`group:${group}`), ['group.create', 'group.subscribe', 'group.delete']);
+
+    await createGroup(t.api, group);
+    await subscribe(group, topic);
+    await produce(t.api, topic, [{ body: 'again' }]);
+    const c2 = await joinGroup(t.api, group, 'c');
+    assert.deepEqual((await drain(c2, 1, 5_000)).map((m) => m.body), ['again']);
+  });
+});
+
+describe('delete a db node', () => {
+  test('refused while it holds queues; once its topics are gone and emptied it is removed with its spare tables', async () => {
+    const db = await freshDatabase('life_node');
+    try {
+      const node = uniqueName('node');
+      const add = await t.api.post(`${admin}/db-nodes`, { name: node, host: '127.0.0.1', port: 3306, database: db.name, user: 'root' });
+      assert.equal(add.status, 201, JSON.stringify(add.body));
+      const topic = uniqueName('on-node');
+      const created = await createTopic(t.api, topic, 1, { dbNode: node });
+      await t.api.post(`${admin}/db-nodes/${node}/queues`, { count: 1 });
+
+      const refused = await t.api.delete(`${admin}/db-nodes/${node}`);
+      assert.equal(refused.status, 409, JSON.stringify(refused.body));
+      assert.deepEqual(refused.body.error.details.queueIds, created.queues.map((q) => q.id));
+
+      assert.equal((await t.api.delete(`${admin}/topics/${topic}`)).status, 200);
+      assert.equal((await t.api.delete(`${admin}/db-nodes/${node}`)).status, 409, 'a released queue still waits to be emptied there');
+      await reclaimed(created.queues.map((q) => q.id));
+
+      const res = await t.api.delete(`${admin}/db-nodes/${node}`);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.spareQueuesRemoved, 2);
+      assert.equal(res.body.tablesDropped, 2);
+      const nodes = (await t.api.get(`${admin}/db-nodes`)).body.dbNodes as { name: string }[];
+      assert.ok(!nodes.some((n) => n.name === node));
+      const leftovers = await sqlClient(db.name);
+      try {
+        assert.deepEqual(await leftovers.tables(), []);
+      } finally {
+        await leftovers.end();
+      }
+      assert.equal((await t.api.delete(`${admin}/db-nodes/${node}`)).status, 404);
+      assert.deepEqual(await auditActions(`db-node:${node}`), ['db-node.add', 'queue.create-spare', 'db-node.delete']);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+describe('alter', () => {
+  test('PATCH topic: maxMessageBytes, retention and owner change, on a second broker within its refresh interval', async () => {
+    const name = uniqueName('alter');
+    await createTopic(t.api, name, 1, { maxMessageBytes: 1_000, owner: 'team-a' });
+    const other: Broker = await startBroker(testConfig(t.database.url, FAST), createLogger('error', 'second'));
+    try {
+      const api2 = apiClient(`http://127.0.0.1:${other.port}`);
+      const big = { messages: [{ body: 'x'.repeat(2_000) }] };
+      assert.equal((await api2.post(`/api/v1/topics/${name}/messages`, big)).status, 413);
+
+      const res = await t.api.patch(`${admin}/topics/${name}`, { maxMessageBytes: 10_000, retentionHours: 12, owner: null });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.maxMessageBytes, 10_000);
+      assert.equal(res.body.retentionHours, 12);
+      assert.equal(res.body.owner, null);
+      await waitFor('the second broker accepts the bigger message', async () => (await api2.post(`/api/v1/topics/${name}/messages`, big)).status === 201, 3_000, 50);
+    } finally {
+      await other.stop();
+    }
+    const [entry] = await t.sql.rows<{ detail: string }>("SELECT detail FROM audit_log WHERE action = 'topic.alter' AND target = ?", [`topic:${name}`]);
+    assert.deepEqual(JSON.parse(entry!.detail).before, { retentionHours: 168, maxMessageBytes: 1_000, owner: 'team-a' });
+
+    for (const body of [{}, { maxMessageBytes: 0 }, { retentionHours: 'long' }, { name: 'renamed' }]) {
+      const bad = await t.api.patch(`${admin}/topics/${name}`, body);
+      assert.equal(bad.status, 400, JSON.stringify(body));
+    }
+    assert.equal((await t.api.patch(`${admin}/topics/${uniqueName('nope')}`, { owner: 'x' })).status, 404);
+  });
+
+  test('PATCH subscription: tags filter the next pulls, maxRetries and backoffMs change and reset with null', async () => {
+    const topic = uniqueName('subalter');
+    await createTopic(t.api, topic, 1);
+    const group = uniqueName('g');
+    await createGroup(t.api, group);
+    await subscribe(group, topic);
+    const res = await t.api.patch(`${admin}/groups/${group}/subscriptions/${topic}`, { tags: ['keep'], maxRetries: 2, backoffMs: [100] });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual([res.body.tags, res.body.maxRetries, res.body.backoffMs], [['keep'], 2, [100]]);
+
+    await produce(t.api, topic, [{ body: 1, tag: 'drop' }, { body: 2, tag: 'keep' }]);
+    const c = await joinGroup(t.api, group, 'c');
+    assert.deepEqual((await drain(c, 1, 5_000)).map((m) => m.body), [2]);
+
+    const reset = await t.api.patch(`${admin}/groups/${group}/subscriptions/${topic}`, { tags: null, maxRetries: null, backoffMs: null });
+    assert.equal(reset.status, 200);
+    assert.deepEqual([reset.body.tags, reset.body.maxRetries, reset.body.backoffMs], [null, 16, null]);
+
+    assert.equal((await t.api.patch(`${admin}/groups/${group}/subscriptions/${topic}`, { tags: [] })).status, 400);
+    assert.equal((await t.api.patch(`${admin}/groups/${group}/subscriptions/${topic}`, { start: 'latest' })).status, 400);
+    const other = uniqueName('unsubscribed');
+    await createTopic(t.api, other, 1);
+    assert.equal((await t.api.patch(`${admin}/groups/${group}/subscriptions/${other}`, { maxRetries: 1 })).status, 404);
+    assert.deepEqual(await auditActions(`group:${group}`), ['group.create', 'group.subscribe', 'subscription.alter', 'subscription.alter']);
+  });
+
+  test('PATCH group: maxRetries applies to subscriptions without their own', async () => {
+    const topic = uniqueName('galter');
+    await createTopic(t.api, topic, 1);
+    const group = uniqueName('g');
+    await createGroup(t.api, group);
+    await subscribe(group, topic);
+    const res = await t.api.patch(`${admin}/groups/${group}`, { maxRetries: 0 });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.maxRetries, 0);
+    assert.equal((await t.api.get(`${admin}/groups/${group}`)).body.subscriptions[0].maxRetries, 0);
+
+    await produce(t.api, topic, [{ body: 'x' }]);
+    const c = await joinGroup(t.api, group, 'c');
+    const [m] = await drain(c, 1, 5_000);
+    const failed = await t.api.post(`/api/v1/groups/${group}/consumers/${c.consumerId}/fail`, { messages: [{ queueId: m!.queueId, id: m!.id }] });
+    assert.equal(failed.status, 200, JSON.stringify(failed.body));
+    assert.equal(failed.body.failed[0].outcome, 'dead', 'no retries left with maxRetries 0');
+
+    assert.equal((await t.api.patch(`${admin}/groups/${group}`, {})).status, 400);
+    assert.equal((await t.api.patch(`${admin}/groups/${group}`, { maxRetries: -1 })).status, 400);
+    assert.equal((await t.api.patch(`${admin}/groups/${uniqueName('nope')}`, { maxRetries: 1 })).status, 404);
+  });
+});
+
+describe('group modes', () => {
+  test('only the implemented mode is accepted; anything else is a 400', async () => {
+    for (const mode of ['broadcast', 'fanout']) {
+      const res = await t.api.post(`${admin}/groups`, { name: uniqueName('mode'), mode });
+      assert.equal(res.status, 400, mode);
+      assert.equal(res.body.error.code, 'VALIDATION_FAILED');
+    }
+    assert.equal((await t.api.post(`${admin}/groups`, { name: uniqueName('mode'), mode: 'cluster' })).status, 201);
+  });
+});
