@@ -279,7 +279,10 @@ describe('alter', () => {
 
     await produce(t.api, topic, [{ body: 'x' }]);
     const c = await joinGroup(t.api, group, 'c');
-    const [m] = await drain(c, 1, 5_000);
+    const [m] = (await waitFor('the message', async () => {
+      const batch = await c.pulled({ waitMs: 200 });
+      return batch.messages.length > 0 && batch;
+    })).messages;
     const failed = await t.api.post(`/api/v1/groups/${group}/consumers/${c.consumerId}/fail`, { messages: [{ queueId: m!.queueId, id: m!.id }] });
     assert.equal(failed.status, 200, JSON.stringify(failed.body));
     assert.equal(failed.body.failed[0].outcome, 'dead', 'no retries left with maxRetries 0');
