@@ -10,7 +10,6 @@ import { deleteQueueRows, lockTopic, queueRowsOfNode } from '../../shared/metada
 import type { Topic } from '../../shared/metadata/rows';
 import { dropQueueTable } from '../../shared/messages/sql/drop-queue-table';
 import { toError } from '../../shared/errors';
-import { nodeTarget } from '../catalog';
 import type { BrokerContext } from '../context';
 import { requireGroup } from './group-service';
 import { requireNode } from './node-service';
@@ -167,7 +166,7 @@ export async function deleteDbNode(ctx: BrokerContext, name: string, actor: stri
   await ctx.catalog.reload();
   let dropped = 0;
   try {
-    const { pool } = await ctx.nodes.get(nodeTarget(node));
+    const { pool } = await ctx.nodes.get(node);
     for (const table of spares) {
       await dropQueueTable(pool, table);
       dropped += 1;
