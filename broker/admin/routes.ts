@@ -2,6 +2,7 @@ import type { BrokerContext } from '../context';
 import { route, type ApiRoute } from '../http/route-table';
 import { checkName, parseId } from '../http/validation';
 import { actorOf } from './actor';
+import { auditRoutes } from './audit-routes';
 import { jobsRoutes } from './jobs-routes';
 import { scheduledRoutes } from './scheduled-routes';
 import { createGroup, describeGroup, groupLag, listConsumers, listSubscriptions, requireGroup, resetOffsets, setPaused, subscribe, type ResetTarget } from './group-service';
@@ -295,6 +296,7 @@ export function adminRoutes(ctx: BrokerContext): ApiRoute[] {
     }),
 
     ...jobsRoutes(ctx),
+    ...auditRoutes(ctx),
     ...scheduledRoutes(ctx),
   ];
 }

@@ -1,8 +1,9 @@
 import { toError } from '../../shared/errors';
+import { pruneAuditLog } from '../../shared/metadata/audit';
 import { pruneJobRuns } from '../../shared/metadata/jobs';
 import { listDbNodes } from '../../shared/metadata/nodes';
 import { listTopics, queuesOfTopic } from '../../shared/metadata/topics';
-import { checkpoint, startCounts, type JobDefinition } from './job';
+import { checkpoint, startCounts, type JobDefinition, type JobRun } from './job';
 import { cleanQueue, emptyCleanup } from './queue-cleanup';
 
 /** job_run rows removed per statement when pruning the job history. */
@@ -11,7 +12,8 @@ const PRUNE_BATCH = 1_000;
 /**
  * clean-history: for every queue of every topic, deletes the messages older than the topic's
  * retention_hours (see queue-cleanup.ts for the bounded batches and the offset floor), then prunes
- * job_run history older than jobRunRetentionHours. A queue whose node fails is logged and counted,
+ * job_run history older than jobRunRetentionHours and audit_log entries older than
+ * auditLogRetentionDays. A queue whose node fails is logged and counted,
  * the other queues are still cleaned, and the run ends failed.
  */
 export const cleanHistory: JobDefinition = {
@@ -28,6 +30,7 @@ export const cleanHistory: JobDefinition = {
       offsetsRaised: 0,
       failedQueues: 0,
       jobRunsPruned: 0,
+      auditEntriesPruned: 0,
     });
     const nodes = new Map((await listDbNodes(ctx.db)).map((n) => [n.id, n]));
     for (const topic of await listTopics(ctx.db)) {
@@ -69,12 +72,19 @@ export const cleanHistory: JobDefinition = {
         }
       }
     }
-    for (;;) {
-      checkpoint(run);
-      const pruned = await pruneJobRuns(ctx.db, ctx.config.jobRunRetentionHours, PRUNE_BATCH);
-      counts.jobRunsPruned += pruned;
-      if (pruned < PRUNE_BATCH) break;
-    }
+    counts.jobRunsPruned = await pruneInBatches(run, () => pruneJobRuns(ctx.db, ctx.config.jobRunRetentionHours, PRUNE_BATCH));
+    counts.auditEntriesPruned = await pruneInBatches(run, () => pruneAuditLog(ctx.db, ctx.config.auditLogRetentionDays, PRUNE_BATCH));
     if (counts.failedQueues > 0) throw new Error(`${counts.failedQueues} of ${counts.queues} queues could not be cleaned`);
   },
 };
+
+/** Calls `prune` (which deletes at most PRUNE_BATCH rows) until a call finds less; returns the total. */
+async function pruneInBatches(run: JobRun, prune: () => Promise<number>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    checkpoint(run);
+    const pruned = await prune();
+    total += pruned;
+    if (pruned < PRUNE_BATCH) return total;
+  }
+}

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { isDuplicate } from '../db/mysql-errors';
+import { parseDetail } from './json-detail';
 
 type Db = Knex | Knex.Transaction;
 
@@ -62,14 +63,6 @@ interface JobRunRecord {
 
 const leaseUntil = (db: Db, leaseMs: number) => db.raw('NOW(3) + INTERVAL ? MICROSECOND', [leaseMs * 1000]);
 
-function parseDetail(text: string | null): unknown {
-  if (text === null) return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text; // written by hand, perhaps: show it as it is
-  }
-}
 
 // ---- job_lease ----
 
