@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { PortalJobs } from '../portal-jobs/app';
 import { freshDatabase, sqlClient } from './helpers/db';
-import { apiClient, createGroup, createTopic, drain, joinGroup, produce, startTestBroker, testConfig, uniqueName, type TestBroker } from './helpers/broker';
-import { startTestJobs, waitFor } from './helpers/jobs';
+import { apiClient, createGroup, createTopic, drain, joinGroup, produce, produceSpread, startTestBroker, testConfig, uniqueName, type TestBroker } from './helpers/broker';
+import { sleep, startTestJobs, waitFor } from './helpers/jobs';
 import { startBroker, type Broker } from '../broker/server';
 import { createLogger } from '../shared/logger';
 
@@ -28,14 +28,26 @@ async function queueRow(id: number) {
   return row;
 }
 
-/** Runs reclaim-queues until every given queue is a spare again (it waits out the release grace). */
+/**
+ * Runs reclaim-queues until every given queue is a spare again (it waits out the release grace).
+ * A failed run is tried again (the queue stays released), and shown if the wait times out.
+ */
 async function reclaimed(queueIds: number[]) {
-  await waitFor('released queues emptied and spare again', async () => {
-    const outcome = await jobs.runOnce('reclaim-queues');
-    assert.ok(outcome.kind === 'finished' && outcome.status === 'succeeded', JSON.stringify(outcome));
-    const rows = await Promise.all(queueIds.map(queueRow));
-    return rows.every((r) => r && r.topic_id === null && r.released_at === null);
-  });
+  const failures: string[] = [];
+  try {
+    await waitFor(
+      'released queues emptied and spare again',
+      async () => {
+        const outcome = await jobs.runOnce('reclaim-queues');
+        if (!(outcome.kind === 'finished' && outcome.status === 'succeeded')) failures.push(JSON.stringify(outcome));
+        const rows = await Promise.all(queueIds.map(queueRow));
+        return rows.every((r) => r && r.topic_id === null && r.released_at === null);
+      },
+      20_000,
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; failed runs: ${failures.join(' | ')}`);
+  }
 }
 
 async function subscribe(group: string, topic: string, extra: Record<string, unknown> = {}) {
@@ -354,5 +366,90 @@ describe('audit log', () => {
     assert.equal(await t.sql.count('audit_log', "target = 'topic:recent'"), 1);
     const [run] = await t.sql.rows<{ detail: string }>("SELECT detail FROM job_run WHERE job = 'clean-history' ORDER BY id DESC LIMIT 1");
     assert.equal(JSON.parse(run!.detail).counts.auditEntriesPruned, 1);
+  });
+});
+
+describe('shrink a topic', () => {
+  async function runReclaim() {
+    const outcome = await jobs.runOnce('reclaim-queues');
+    assert.ok(outcome.kind === 'finished' && outcome.status === 'succeeded', JSON.stringify(outcome));
+  }
+
+  test('a 4-queue topic shrunk to 3 waits for a lagging group, loses none of its messages, then the queue is a spare again and the group owns the rest', async () => {
+    const name = uniqueName('shrink');
+    const topic = await createTopic(t.api, name, 4);
+    const group = uniqueName('lagging');
+    await createGroup(t.api, group);
+    await subscribe(group, name);
+    const sent = Array.from({ length: 40 }, (_, i) => `m${i}`);
+    await produceSpread(t.api, name, sent.map((body) => ({ body })), 4);
+    const removed = topic.queues[3]!;
+
+    const res = await t.api.post(`${admin}/topics/${name}/shrink`, { queues: 1 });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.queues.find((q: { id: number }) => q.id === removed.id).writable, false);
+    assert.equal(res.body.shrinking.length, 1);
+    assert.equal(res.body.shrinking[0].queueId, removed.id);
+    assert.equal(res.body.shrinking[0].lastId, 10);
+    assert.deepEqual(res.body.shrinking[0].waitingFor, [{ group, committed: 0 }]);
+
+    const later = Array.from({ length: 12 }, (_, i) => `late${i}`);
+    const placed = await produceSpread(t.api, name, later.map((body) => ({ body })), 6);
+    assert.ok(placed.every((p) => p.queueId !== removed.id), 'no new message goes to the leaving queue');
+
+    await sleep(FAST.queueReleaseGraceMs + 100);
+    await runReclaim();
+    const waiting = await t.api.get(`${admin}/topics/${name}`);
+    assert.equal(waiting.body.queues.length, 4, 'the queue stays while the group has not read it to its end');
+    assert.equal(waiting.body.shrinking[0].waitingFor.length, 1);
+
+    const c = await joinGroup(t.api, group, 'c');
+    const got = await drain(c, sent.length + later.length, 15_000);
+    assert.deepEqual(got.map((m) => m.body).sort(), [...sent, ...later].sort(), 'the lagging group got every message, the leaving queue included');
+
+    await runReclaim();
+    const done = await t.api.get(`${admin}/topics/${name}`);
+    assert.deepEqual(done.body.queues.map((q: { id: number }) => q.id), topic.queues.slice(0, 3).map((q) => q.id));
+    assert.deepEqual(done.body.shrinking, []);
+    const owned = await c.queues();
+    assert.deepEqual(owned.filter((id) => topic.queues.some((q) => q.id === id)), topic.queues.slice(0, 3).map((q) => q.id), 'the group owns the remaining queues');
+    await reclaimed([removed.id]);
+    assert.equal(await t.sql.count(removed.table), 0, 'back in the spare pool, emptied');
+    assert.deepEqual(await auditActions(`topic:${name}`), ['topic.create', 'topic.shrink', 'topic.shrink.complete']);
+
+    const more = await produce(t.api, name, [{ body: 'after' }]);
+    assert.notEqual(more[0]!.queueId, removed.id);
+    assert.deepEqual((await drain(c, 1, 5_000)).map((m) => m.body), ['after']);
+  });
+
+  test('forced: the queue leaves without waiting for the group; refused for the last writable queue, unknown queues and too many', async () => {
+    const name = uniqueName('forced');
+    const topic = await createTopic(t.api, name, 2);
+    const group = uniqueName('g');
+    await createGroup(t.api, group);
+    await subscribe(group, name);
+    await produceSpread(t.api, name, Array.from({ length: 4 }, (_, i) => ({ body: i })), 2);
+
+    assert.equal((await t.api.post(`${admin}/topics/${name}/shrink`, { queues: 3 })).status, 409);
+    assert.equal((await t.api.post(`${admin}/topics/${name}/shrink`, { queueIds: [999_999] })).status, 404);
+    assert.equal((await t.api.post(`${admin}/topics/${name}/shrink`, { queues: 2 })).status, 409, 'would leave no writable queue');
+    assert.equal((await t.api.post(`${admin}/topics/${name}/shrink`, {})).status, 400);
+    assert.equal((await t.api.post(`${admin}/topics/${name}/shrink`, { queues: 1, queueIds: [topic.queues[0]!.id] })).status, 400);
+
+    const gone = topic.queues[1]!;
+    assert.equal((await t.api.post(`${admin}/topics/${name}/shrink`, { queueIds: [gone.id] })).status, 200);
+    assert.equal((await t.api.post(`${admin}/topics/${name}/shrink`, { queueIds: [gone.id] })).status, 409, 'already leaving; force is needed');
+    assert.equal((await t.api.post(`${admin}/topics/${name}/shrink`, { queueIds: [topic.queues[0]!.id] })).status, 409, 'the last writable queue stays');
+    const forced = await t.api.post(`${admin}/topics/${name}/shrink`, { queueIds: [gone.id], force: true });
+    assert.equal(forced.status, 200);
+    assert.equal(forced.body.shrinking[0].forced, true);
+
+    await waitFor('the forced shrink to complete', async () => {
+      await runReclaim();
+      return (await t.api.get(`${admin}/topics/${name}`)).body.queues.length === 1;
+    });
+    assert.deepEqual(await auditActions(`topic:${name}`), ['topic.create', 'topic.shrink', 'topic.shrink.force', 'topic.shrink.complete']);
+    const one = await t.api.post(`${admin}/topics/${name}/shrink`, { queues: 1 });
+    assert.equal(one.status, 409, 'a one-queue topic cannot shrink');
   });
 });

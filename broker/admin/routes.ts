@@ -15,6 +15,7 @@ import { listTopics, type TopicPatch } from '../../shared/metadata/topics';
 import type { SubscriptionPatch } from '../../shared/metadata/groups';
 import { alterGroup, alterSubscription, alterTopic } from './alter-service';
 import { deleteDbNode, deleteGroup, deleteTopic, unsubscribe } from './removal-service';
+import { shrinkTopic, type ShrinkRequest } from './shrink-service';
 
 interface CreateTopicBody { name: string; queues: number; retentionHours?: number; maxMessageBytes?: number; owner?: string; dbNode?: string }
 interface GroupBody { name: string; mode?: 'cluster' | 'broadcast'; maxRetries?: number }
@@ -144,6 +145,17 @@ export function adminRoutes(ctx: BrokerContext): ApiRoute[] {
       example: { request: { queues: 2 } },
       handler: async (req, res, { body }) => {
         res.json(await expandTopic(ctx, checkName('topic', req.params.topic as string), body.queues, actorOf(req), body.dbNode));
+      },
+    }),
+    route<ShrinkRequest>({
+      method: 'post',
+      path: `${ADMIN}/topics/:topic/shrink`,
+      tag: 'topics',
+      summary: 'Remove queues from a topic safely: they stop taking writes now and leave once every subscribed group has read them (see shrinking in GET)',
+      body: schemas.shrinkTopicSchema,
+      example: { request: { queues: 1 } },
+      handler: async (req, res, { body }) => {
+        res.json(await shrinkTopic(ctx, checkName('topic', req.params.topic as string), body, actorOf(req)));
       },
     }),
     route<{ readable?: boolean; writable?: boolean }>({

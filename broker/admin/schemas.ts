@@ -123,6 +123,24 @@ export const alterSubscriptionSchema = {
   properties: { tags: orNull(tagsSchema), maxRetries: orNull(maxRetriesSchema), backoffMs: orNull(backoffMsSchema), maxLag: orNull(maxLagSchema) },
 } as const;
 
+export const shrinkTopicSchema = {
+  type: 'object',
+  additionalProperties: false,
+  // Exactly one of the two (each branch names its property for ajv's strict mode).
+  oneOf: [
+    { required: ['queues'], properties: { queues: true } },
+    { required: ['queueIds'], properties: { queueIds: true } },
+  ],
+  properties: {
+    queues: { type: 'integer', minimum: 1, maximum: 1024, description: 'How many queues to remove: the newest ones not already leaving' },
+    queueIds: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1, maxItems: 1024, uniqueItems: true, description: 'Or exactly which queues' },
+    force: {
+      type: 'boolean',
+      description: "Don't wait for the subscribed groups to read the queues to their end (their unread messages are lost to them); also forces queues already leaving",
+    },
+  },
+} as const;
+
 export const deleteTopicQuerySchema = {
   type: 'object',
   additionalProperties: false,

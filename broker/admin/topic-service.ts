@@ -1,14 +1,15 @@
 import type { Knex } from 'knex';
-import { BrokerError } from '../../shared/errors';
+import { BrokerError, toError } from '../../shared/errors';
+import { shrinkStanding } from '../../shared/lifecycle/shrink';
 import { isDuplicate } from '../../shared/db/mysql-errors';
 import { writeAudit } from '../../shared/metadata/audit';
-import { subscriptionsOfTopic } from '../../shared/metadata/groups';
+import { findGroupById, subscriptionsOfTopic } from '../../shared/metadata/groups';
 import { findDbNodeByName, listDbNodes } from '../../shared/metadata/nodes';
 import { insertOffsetIfMissing } from '../../shared/metadata/offsets';
-import type { Topic, TopicKind } from '../../shared/metadata/rows';
+import type { Queue, Topic, TopicKind } from '../../shared/metadata/rows';
 import { claimSpareQueues, findTopicByName, insertTopic, listSpareQueues, queuesOfTopic, setQueueFlags } from '../../shared/metadata/topics';
 import { rebalanceGroup } from '../../shared/rebalance/rebalance';
-import { queueMaxId } from '../queue-connection';
+import { queueConnection, queueMaxId } from '../queue-connection';
 import type { BrokerContext } from '../context';
 import { createSpareQueues, createSpareQueuesOnEmptiestNodes } from './queue-tables';
 
@@ -20,7 +21,31 @@ export interface TopicAnswer {
   maxMessageBytes: number;
   owner: string | null;
   createdAt: string;
-  queues: { id: number; dbNode: string; table: string; readable: boolean; writable: boolean }[];
+  queues: { id: number; dbNode: string; table: string; readable: boolean; writable: boolean; retiringSince: string | null }[];
+  /** Queues on their way out of the topic (see shrinkTopic), with the groups still reading them. */
+  shrinking: ShrinkView[];
+}
+
+interface ShrinkView {
+  queueId: number;
+  since: string;
+  forced: boolean;
+  /** The queue's last message; null when its node could not be asked. */
+  lastId: number | null;
+  waitingFor: { group: string; committed: number }[];
+  error?: string;
+}
+
+async function describeShrink(ctx: BrokerContext, queue: Queue, since: Date): Promise<ShrinkView> {
+  const base = { queueId: queue.id, since: since.toISOString(), forced: queue.shrinkForced };
+  try {
+    const standing = await shrinkStanding(ctx.db, (await queueConnection(ctx, queue)).pool, queue);
+    const waiting = standing.groups.filter((g) => !g.caughtUp);
+    const waitingFor = await Promise.all(waiting.map(async (g) => ({ group: (await findGroupById(ctx.db, g.groupId))?.name ?? String(g.groupId), committed: g.committedOffset })));
+    return { ...base, lastId: standing.lastId, waitingFor };
+  } catch (err) {
+    return { ...base, lastId: null, waitingFor: [], error: toError(err).message };
+  }
 }
 
 export async function describeTopic(ctx: BrokerContext, topic: Topic): Promise<TopicAnswer> {
@@ -34,7 +59,15 @@ export async function describeTopic(ctx: BrokerContext, topic: Topic): Promise<T
     maxMessageBytes: topic.maxMessageBytes,
     owner: topic.owner,
     createdAt: topic.createdAt.toISOString(),
-    queues: queues.map((q) => ({ id: q.id, dbNode: nodeNames.get(q.dbNodeId) ?? String(q.dbNodeId), table: q.tableName, readable: q.readable, writable: q.writable })),
+    queues: queues.map((q) => ({
+      id: q.id,
+      dbNode: nodeNames.get(q.dbNodeId) ?? String(q.dbNodeId),
+      table: q.tableName,
+      readable: q.readable,
+      writable: q.writable,
+      retiringSince: q.retiringSince?.toISOString() ?? null,
+    })),
+    shrinking: await Promise.all(queues.flatMap((q) => (q.retiringSince ? [describeShrink(ctx, q, q.retiringSince)] : []))),
   };
 }
 
