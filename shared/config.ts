@@ -49,6 +49,12 @@ export interface Config {
    */
   queueReleaseGraceMs: number;
   auditLogRetentionDays: number;
+  jobsCheckAlarmsEnabled: boolean;
+  jobsCheckAlarmsCron: string;
+  /** Where alerts are POSTed as JSON; '' = logged and recorded only. */
+  alertWebhookUrl: string;
+  /** Warn when a writable node has fewer spare queues than this; 0 = never. */
+  alertMinSpareQueues: number;
   jobLeaseMs: number;
   cleanupBatchSize: number;
   cleanupPauseMs: number;
@@ -115,6 +121,10 @@ export const DEFAULT_CONFIG: Config = {
   jobsReclaimQueuesCron: '*/15 * * * * *',
   queueReleaseGraceMs: 60_000,
   auditLogRetentionDays: 30,
+  jobsCheckAlarmsEnabled: true,
+  jobsCheckAlarmsCron: '*/30 * * * * *',
+  alertWebhookUrl: '',
+  alertMinSpareQueues: 0,
   jobLeaseMs: 30_000,
   cleanupBatchSize: 2_000,
   cleanupPauseMs: 50,
@@ -187,6 +197,10 @@ const configSchema = {
     jobsReclaimQueuesCron: { type: 'string', minLength: 1, maxLength: 200 },
     queueReleaseGraceMs: int(100),
     auditLogRetentionDays: int(1, 36_500),
+    jobsCheckAlarmsEnabled: { type: 'boolean' },
+    jobsCheckAlarmsCron: { type: 'string', minLength: 1, maxLength: 200 },
+    alertWebhookUrl: { type: 'string', maxLength: 2_000, pattern: '^(https?://.+)?$' },
+    alertMinSpareQueues: int(0, 100_000),
     // Renewed every third of it while a job runs; a dead holder blocks its job this long at most.
     jobLeaseMs: int(500, 3_600_000),
     cleanupBatchSize: int(1, 100_000),

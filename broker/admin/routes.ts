@@ -2,6 +2,7 @@ import type { BrokerContext } from '../context';
 import { route, type ApiRoute } from '../http/route-table';
 import { checkName, parseId } from '../http/validation';
 import { actorOf } from './actor';
+import { alertRoutes } from './alert-routes';
 import { auditRoutes } from './audit-routes';
 import { jobsRoutes } from './jobs-routes';
 import { scheduledRoutes } from './scheduled-routes';
@@ -309,6 +310,7 @@ export function adminRoutes(ctx: BrokerContext): ApiRoute[] {
 
     ...jobsRoutes(ctx),
     ...auditRoutes(ctx),
+    ...alertRoutes(ctx),
     ...scheduledRoutes(ctx),
   ];
 }
