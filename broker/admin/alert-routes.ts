@@ -1,6 +1,7 @@
 import { listAlerts } from '../../shared/metadata/alerts';
 import type { BrokerContext } from '../context';
 import { route, type ApiRoute } from '../http/route-table';
+import { nextBeforeId } from './paging';
 
 const alertsQuerySchema = {
   type: 'object',
@@ -31,11 +32,7 @@ export function alertRoutes(ctx: BrokerContext): ApiRoute[] {
       },
       handler: async (_req, res, { query }) => {
         const rows = await listAlerts(ctx.db, { limit: query.limit, beforeId: query.after, active: query.active });
-        const last = rows[rows.length - 1];
-        res.json({
-          alerts: rows.map((a) => ({ ...a, createdAt: a.createdAt.toISOString() })),
-          next: !query.active && rows.length === query.limit && last ? last.id : null,
-        });
+        res.json({ alerts: rows.map((a) => ({ ...a, createdAt: a.createdAt.toISOString() })), next: query.active ? null : nextBeforeId(rows, query.limit) });
       },
     }),
   ];

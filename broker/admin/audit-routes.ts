@@ -1,6 +1,7 @@
 import { listAudit } from '../../shared/metadata/audit';
 import type { BrokerContext } from '../context';
 import { route, type ApiRoute } from '../http/route-table';
+import { nextBeforeId } from './paging';
 
 const DEFAULT_LIMIT = 100;
 
@@ -53,11 +54,7 @@ export function auditRoutes(ctx: BrokerContext): ApiRoute[] {
           beforeId: query.after,
           limit: query.limit,
         });
-        const last = rows[rows.length - 1];
-        res.json({
-          entries: rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() })),
-          next: rows.length === query.limit && last ? last.id : null,
-        });
+        res.json({ entries: rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() })), next: nextBeforeId(rows, query.limit) });
       },
     }),
   ];
