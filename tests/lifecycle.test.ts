@@ -453,3 +453,21 @@ describe('shrink a topic', () => {
     assert.equal(one.status, 409, 'a one-queue topic cannot shrink');
   });
 });
+
+describe('a broker whose catalog has not seen a delete yet', () => {
+  test('registering with a group deleted through another broker is a 404, not a 500', async () => {
+    const slow: Broker = await startBroker(testConfig(t.database.url, { metadataRefreshMs: 60_000, queueReleaseGraceMs: 200_000 }), createLogger('error', 'slow'));
+    try {
+      const api2 = apiClient(`http://127.0.0.1:${slow.port}`);
+      const group = uniqueName('stale');
+      await createGroup(t.api, group);
+      assert.equal((await api2.post(`/api/v1/groups/${group}/consumers`, { name: 'early' })).status, 201, 'the slow broker knows the group');
+      assert.equal((await t.api.delete(`${admin}/groups/${group}`)).status, 200);
+      const res = await api2.post(`/api/v1/groups/${group}/consumers`, { name: 'late' });
+      assert.equal(res.status, 404, JSON.stringify(res.body));
+      assert.equal(res.body.error.code, 'GROUP_NOT_FOUND');
+    } finally {
+      await slow.stop();
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { BrokerError } from '../../shared/errors';
-import { isDuplicate } from '../../shared/db/mysql-errors';
+import { isDuplicate, isMissingReference } from '../../shared/db/mysql-errors';
 import { deleteConsumer, findConsumerByName, insertConsumer, touchConsumer } from '../../shared/metadata/consumers';
 import { assignmentOf } from '../../shared/metadata/offsets';
 import type { ConsumerGroup } from '../../shared/metadata/rows';
@@ -51,6 +51,8 @@ export async function register(ctx: BrokerContext, groupName: string, name: stri
     try {
       consumerId = await insertConsumer(ctx.db, { groupId: group.id, name, host });
     } catch (err) {
+      // The group was deleted through another broker, whose change this one's catalog has not seen yet.
+      if (isMissingReference(err)) throw new BrokerError('GROUP_NOT_FOUND', `consumer group ${groupName} does not exist`, { group: groupName });
       // Two registrations of one name raced: the other one won, answer with its id.
       if (!isDuplicate(err)) throw err;
       const winner = await findConsumerByName(ctx.db, group.id, name, timeout);

@@ -47,6 +47,11 @@ export function isDuplicate(err: unknown): boolean {
   return codeOf(err) === ER_DUP_ENTRY;
 }
 
+/** A foreign key names a row that is gone (a group deleted through another broker, say). */
+export function isMissingReference(err: unknown): boolean {
+  return codeOf(err) === 'ER_NO_REFERENCED_ROW_2' || codeOf(err) === 'ER_NO_REFERENCED_ROW';
+}
+
 /** Runs `work` again (up to `attempts` times) when InnoDB picked it as a deadlock victim. */
 export async function retryOnDeadlock<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
   for (let attempt = 1; ; attempt++) {
