@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import type { PortalJobs } from '../portal-jobs/app';
 import { freshDatabase, sqlClient } from './helpers/db';
 import { apiClient, createGroup, createTopic, drain, joinGroup, produce, produceSpread, startTestBroker, testConfig, uniqueName, type TestBroker } from './helpers/broker';
-import { sleep, startTestJobs, waitFor } from './helpers/jobs';
+import { startTestJobs } from './helpers/jobs';
+import { sleep, waitFor } from './helpers/wait';
 import { startBroker, type Broker } from '../broker/server';
 import { createLogger } from '../shared/logger';
 
@@ -46,7 +47,7 @@ async function reclaimed(queueIds: number[]) {
       20_000,
     );
   } catch (err) {
-    throw new Error(`${(err as Error).message}; failed runs: ${failures.join(' | ')}`);
+    throw new Error(`${(err as Error).message}; failed runs: ${failures.join(' | ')}`, { cause: err });
   }
 }
 

@@ -56,6 +56,11 @@ export async function insertGroup(db: Db, group: { name: string; mode: GroupMode
   return Number(id);
 }
 
+export async function findGroupById(db: Db, id: number): Promise<ConsumerGroup | undefined> {
+  const row: GroupRecord | undefined = await db('consumer_group').where({ id }).first();
+  return row && toGroup(row);
+}
+
 export async function findGroupByName(db: Db, name: string): Promise<ConsumerGroup | undefined> {
   const row: GroupRecord | undefined = await db('consumer_group').where({ name }).first();
   return row && toGroup(row);
