@@ -6,6 +6,7 @@ import type { NewMessage } from '../shared/messages/message';
 import { createQueueTableSql } from '../shared/messages/sql/create-queue-table';
 import { readMessagesJson } from '../shared/messages/sql/read-messages-json';
 import { freshDatabase, MYSQL } from './helpers/db';
+import { startPrivateMariaDb } from './helpers/private-mariadb';
 
 let db: Awaited<ReturnType<typeof freshDatabase>>;
 before(async () => {
@@ -162,21 +163,20 @@ describe('prepared INSERTs (large groups of rows)', () => {
   });
 
   test('when the server allows no more prepared statements, the rows go as text', async () => {
-    const admin = await mysql.createConnection({ ...MYSQL });
-    const limit = Number((await admin.query<mysql.RowDataPacket[]>('SELECT @@GLOBAL.max_prepared_stmt_count AS n'))[0][0]!.n);
-    const pool = await poolWith(false);
+    // A server of the test's own with the limit at 0: the shared server's global limit is never touched.
+    const server = await startPrivateMariaDb({ args: ['--max-prepared-stmt-count=0'] });
+    await server.query('CREATE DATABASE store_noprep');
+    const pool = mysql.createPool({ ...server.connection, database: 'store_noprep', charset: 'utf8mb4', connectionLimit: 2, multipleStatements: true });
     try {
       await pool.query(createQueueTableSql('mq_000014'));
-      await admin.query('SET GLOBAL max_prepared_stmt_count = 0');
       const bodies = Array.from({ length: 40 }, (_, i) => padded(i));
       const result = await insertBatches(pool, [{ table: 'mq_000014', messages: bodies.map(message) }], { maxTripBytes: 1 << 20, idStep: 1 });
       const [rows] = await pool.query<mysql.RowDataPacket[]>('SELECT id, body FROM mq_000014 ORDER BY id');
       assert.deepEqual(rows.map((r) => Number(r.id)), result.ids[0]);
       assert.deepEqual(rows.map((r) => (r.body as Buffer).toString('utf8')), bodies);
     } finally {
-      await admin.query(`SET GLOBAL max_prepared_stmt_count = ${limit}`);
-      await admin.end();
       await pool.end();
+      await server.stop();
     }
   });
 });
